@@ -98,9 +98,19 @@ export class MessageEmitter {
     return `(${condition} ? ${whenTrue} : ${whenFalse})`;
   }
 
+  /** Whether the field is compact-encoded, decided statically when its versions allow. */
   private flexibleCond(field: SchemaField): string {
-    if (field.neverFlexible || this.message.flexibleVersions === null) return 'false';
+    const flexible = this.message.flexibleVersions;
+    if (field.neverFlexible || flexible === null) return 'false';
+    const versions = field.versions!;
+    if (versions[0] >= flexible[0] && versions[1] <= flexible[1]) return 'true';
+    if (versions[1] < flexible[0] || versions[0] > flexible[1]) return 'false';
     return 'flexible';
+  }
+
+  /** Whether the field may be null, as a condition evaluated only where the field exists. */
+  private nullableCond(field: SchemaField): string {
+    return this.cond(field.nullableVersions, field.versions!);
   }
 
   // ---- types ---------------------------------------------------------------
@@ -212,7 +222,7 @@ export class MessageEmitter {
 
   private readElement(field: SchemaField, r: string): string {
     const flex = this.flexibleCond(field);
-    const nullable = this.cond(field.nullableVersions);
+    const nullable = this.nullableCond(field);
     switch (field.type) {
       case 'bool':
         return `${r}.readBool()`;
@@ -256,7 +266,7 @@ export class MessageEmitter {
     const element = this.readElement({ ...field, array: false, nullableVersions: undefined }, 'e');
     const flex = this.flexibleCond(field);
     const minBytes = this.minElementBytes(field);
-    const nullable = this.cond(field.nullableVersions);
+    const nullable = this.nullableCond(field);
     return MessageEmitter.choose(
       nullable,
       `readNullableArray(${r}, ${flex}, ${minBytes}, (e) => ${element})`,
@@ -317,7 +327,7 @@ export class MessageEmitter {
 
   private writeElement(field: SchemaField, w: string, value: string): string {
     const flex = this.flexibleCond(field);
-    const nullable = this.cond(field.nullableVersions);
+    const nullable = this.nullableCond(field);
     const name = JSON.stringify(`${this.message.name}.${field.name}`);
     const strict = (v: string): string => (field.nullableVersions ? `nonNull(${v}, ${name})` : v);
     switch (field.type) {
@@ -367,7 +377,7 @@ export class MessageEmitter {
     if (!field.array) return this.writeElement(field, w, value);
     const element = this.writeElement({ ...field, array: false, nullableVersions: undefined }, 'ew', 'e');
     const flex = this.flexibleCond(field);
-    const nullable = this.cond(field.nullableVersions);
+    const nullable = this.nullableCond(field);
     const name = JSON.stringify(`${this.message.name}.${field.name}`);
     return MessageEmitter.choose(
       nullable,

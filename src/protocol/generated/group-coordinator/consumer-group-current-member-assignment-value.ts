@@ -52,8 +52,8 @@ function readConsumerGroupCurrentMemberAssignmentValue(r: Reader, version: numbe
     memberEpoch: r.readInt32(),
     previousMemberEpoch: r.readInt32(),
     state: r.readInt8(),
-    assignedPartitions: readArray(r, flexible, 18, (e) => readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(e, version, flexible)),
-    partitionsPendingRevocation: readArray(r, flexible, 18, (e) => readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(e, version, flexible)),
+    assignedPartitions: readArray(r, true, 18, (e) => readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(e, version, flexible)),
+    partitionsPendingRevocation: readArray(r, true, 18, (e) => readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -63,15 +63,15 @@ function writeConsumerGroupCurrentMemberAssignmentValue(w: Writer, version: numb
   w.writeInt32(m.memberEpoch);
   w.writeInt32(m.previousMemberEpoch);
   w.writeInt8(m.state);
-  writeArray(w, flexible, m.assignedPartitions, (ew, e) => writeConsumerGroupCurrentMemberAssignmentValueTopicPartitions(ew, version, flexible, e), "ConsumerGroupCurrentMemberAssignmentValue.AssignedPartitions");
-  writeArray(w, flexible, m.partitionsPendingRevocation, (ew, e) => writeConsumerGroupCurrentMemberAssignmentValueTopicPartitions(ew, version, flexible, e), "ConsumerGroupCurrentMemberAssignmentValue.PartitionsPendingRevocation");
+  writeArray(w, true, m.assignedPartitions, (ew, e) => writeConsumerGroupCurrentMemberAssignmentValueTopicPartitions(ew, version, flexible, e), "ConsumerGroupCurrentMemberAssignmentValue.AssignedPartitions");
+  writeArray(w, true, m.partitionsPendingRevocation, (ew, e) => writeConsumerGroupCurrentMemberAssignmentValueTopicPartitions(ew, version, flexible, e), "ConsumerGroupCurrentMemberAssignmentValue.PartitionsPendingRevocation");
   if (flexible) w.writeUVarint(0);
 }
 
 function readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader, version: number, flexible: boolean): ConsumerGroupCurrentMemberAssignmentValueTopicPartitions {
   const out: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 4, (e) => e.readInt32()),
+    partitions: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -79,7 +79,7 @@ function readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader,
 
 function writeConsumerGroupCurrentMemberAssignmentValueTopicPartitions(w: Writer, version: number, flexible: boolean, m: ConsumerGroupCurrentMemberAssignmentValueTopicPartitionsInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => ew.writeInt32(e), "ConsumerGroupCurrentMemberAssignmentValue.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => ew.writeInt32(e), "ConsumerGroupCurrentMemberAssignmentValue.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -67,14 +67,14 @@ export function encodeConsumerGroupMemberMetadataValue(w: Writer, version: numbe
 
 function readConsumerGroupMemberMetadataValue(r: Reader, version: number, flexible: boolean): ConsumerGroupMemberMetadataValue {
   const out: ConsumerGroupMemberMetadataValue = {
-    instanceId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    rackId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    clientId: (flexible ? r.readCompactString() : r.readString()),
-    clientHost: (flexible ? r.readCompactString() : r.readString()),
-    subscribedTopicNames: readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())),
-    subscribedTopicRegex: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    instanceId: r.readCompactNullableString(),
+    rackId: r.readCompactNullableString(),
+    clientId: r.readCompactString(),
+    clientHost: r.readCompactString(),
+    subscribedTopicNames: readArray(r, true, 1, (e) => e.readCompactString()),
+    subscribedTopicRegex: r.readCompactNullableString(),
     rebalanceTimeoutMs: r.readInt32(),
-    serverAssignor: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    serverAssignor: r.readCompactNullableString(),
     classicMemberMetadata: null,
   };
   if (flexible) {
@@ -98,14 +98,14 @@ function readConsumerGroupMemberMetadataValue(r: Reader, version: number, flexib
 }
 
 function writeConsumerGroupMemberMetadataValue(w: Writer, version: number, flexible: boolean, m: ConsumerGroupMemberMetadataValueInput): void {
-  (flexible ? w.writeCompactNullableString(m.instanceId) : w.writeNullableString(m.instanceId));
-  (flexible ? w.writeCompactNullableString(m.rackId) : w.writeNullableString(m.rackId));
-  (flexible ? w.writeCompactString(m.clientId) : w.writeString(m.clientId));
-  (flexible ? w.writeCompactString(m.clientHost) : w.writeString(m.clientHost));
-  writeArray(w, flexible, m.subscribedTopicNames, (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "ConsumerGroupMemberMetadataValue.SubscribedTopicNames");
-  (flexible ? w.writeCompactNullableString(m.subscribedTopicRegex) : w.writeNullableString(m.subscribedTopicRegex));
+  w.writeCompactNullableString(m.instanceId);
+  w.writeCompactNullableString(m.rackId);
+  w.writeCompactString(m.clientId);
+  w.writeCompactString(m.clientHost);
+  writeArray(w, true, m.subscribedTopicNames, (ew, e) => ew.writeCompactString(e), "ConsumerGroupMemberMetadataValue.SubscribedTopicNames");
+  w.writeCompactNullableString(m.subscribedTopicRegex);
   w.writeInt32((m.rebalanceTimeoutMs !== undefined ? m.rebalanceTimeoutMs : -1));
-  (flexible ? w.writeCompactNullableString(m.serverAssignor) : w.writeNullableString(m.serverAssignor));
+  w.writeCompactNullableString(m.serverAssignor);
   if (flexible) {
     const tag0 = m.classicMemberMetadata !== undefined && !(m.classicMemberMetadata === null);
     w.writeUVarint((tag0 ? 1 : 0));
@@ -116,7 +116,7 @@ function writeConsumerGroupMemberMetadataValue(w: Writer, version: number, flexi
 function readConsumerGroupMemberMetadataValueClassicMemberMetadata(r: Reader, version: number, flexible: boolean): ConsumerGroupMemberMetadataValueClassicMemberMetadata {
   const out: ConsumerGroupMemberMetadataValueClassicMemberMetadata = {
     sessionTimeoutMs: r.readInt32(),
-    supportedProtocols: readArray(r, flexible, 3, (e) => readConsumerGroupMemberMetadataValueClassicProtocol(e, version, flexible)),
+    supportedProtocols: readArray(r, true, 3, (e) => readConsumerGroupMemberMetadataValueClassicProtocol(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -124,22 +124,22 @@ function readConsumerGroupMemberMetadataValueClassicMemberMetadata(r: Reader, ve
 
 function writeConsumerGroupMemberMetadataValueClassicMemberMetadata(w: Writer, version: number, flexible: boolean, m: ConsumerGroupMemberMetadataValueClassicMemberMetadataInput): void {
   w.writeInt32(m.sessionTimeoutMs);
-  writeArray(w, flexible, m.supportedProtocols, (ew, e) => writeConsumerGroupMemberMetadataValueClassicProtocol(ew, version, flexible, e), "ConsumerGroupMemberMetadataValue.SupportedProtocols");
+  writeArray(w, true, m.supportedProtocols, (ew, e) => writeConsumerGroupMemberMetadataValueClassicProtocol(ew, version, flexible, e), "ConsumerGroupMemberMetadataValue.SupportedProtocols");
   if (flexible) w.writeUVarint(0);
 }
 
 function readConsumerGroupMemberMetadataValueClassicProtocol(r: Reader, version: number, flexible: boolean): ConsumerGroupMemberMetadataValueClassicProtocol {
   const out: ConsumerGroupMemberMetadataValueClassicProtocol = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    metadata: (flexible ? r.readCompactBytes() : r.readBytes()),
+    name: r.readCompactString(),
+    metadata: r.readCompactBytes(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeConsumerGroupMemberMetadataValueClassicProtocol(w: Writer, version: number, flexible: boolean, m: ConsumerGroupMemberMetadataValueClassicProtocolInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  (flexible ? w.writeCompactBytes(m.metadata) : w.writeBytes(m.metadata));
+  w.writeCompactString(m.name);
+  w.writeCompactBytes(m.metadata);
   if (flexible) w.writeUVarint(0);
 }
 

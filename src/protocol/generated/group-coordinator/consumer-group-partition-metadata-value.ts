@@ -55,23 +55,23 @@ export function encodeConsumerGroupPartitionMetadataValue(w: Writer, version: nu
 
 function readConsumerGroupPartitionMetadataValue(r: Reader, version: number, flexible: boolean): ConsumerGroupPartitionMetadataValue {
   const out: ConsumerGroupPartitionMetadataValue = {
-    topics: readArray(r, flexible, 23, (e) => readConsumerGroupPartitionMetadataValueTopicMetadata(e, version, flexible)),
+    topics: readArray(r, true, 23, (e) => readConsumerGroupPartitionMetadataValueTopicMetadata(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeConsumerGroupPartitionMetadataValue(w: Writer, version: number, flexible: boolean, m: ConsumerGroupPartitionMetadataValueInput): void {
-  writeArray(w, flexible, m.topics, (ew, e) => writeConsumerGroupPartitionMetadataValueTopicMetadata(ew, version, flexible, e), "ConsumerGroupPartitionMetadataValue.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeConsumerGroupPartitionMetadataValueTopicMetadata(ew, version, flexible, e), "ConsumerGroupPartitionMetadataValue.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readConsumerGroupPartitionMetadataValueTopicMetadata(r: Reader, version: number, flexible: boolean): ConsumerGroupPartitionMetadataValueTopicMetadata {
   const out: ConsumerGroupPartitionMetadataValueTopicMetadata = {
     topicId: r.readUuid(),
-    topicName: (flexible ? r.readCompactString() : r.readString()),
+    topicName: r.readCompactString(),
     numPartitions: r.readInt32(),
-    partitionMetadata: readArray(r, flexible, 6, (e) => readConsumerGroupPartitionMetadataValuePartitionMetadata(e, version, flexible)),
+    partitionMetadata: readArray(r, true, 6, (e) => readConsumerGroupPartitionMetadataValuePartitionMetadata(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -79,16 +79,16 @@ function readConsumerGroupPartitionMetadataValueTopicMetadata(r: Reader, version
 
 function writeConsumerGroupPartitionMetadataValueTopicMetadata(w: Writer, version: number, flexible: boolean, m: ConsumerGroupPartitionMetadataValueTopicMetadataInput): void {
   w.writeUuid(m.topicId);
-  (flexible ? w.writeCompactString(m.topicName) : w.writeString(m.topicName));
+  w.writeCompactString(m.topicName);
   w.writeInt32(m.numPartitions);
-  writeArray(w, flexible, m.partitionMetadata, (ew, e) => writeConsumerGroupPartitionMetadataValuePartitionMetadata(ew, version, flexible, e), "ConsumerGroupPartitionMetadataValue.PartitionMetadata");
+  writeArray(w, true, m.partitionMetadata, (ew, e) => writeConsumerGroupPartitionMetadataValuePartitionMetadata(ew, version, flexible, e), "ConsumerGroupPartitionMetadataValue.PartitionMetadata");
   if (flexible) w.writeUVarint(0);
 }
 
 function readConsumerGroupPartitionMetadataValuePartitionMetadata(r: Reader, version: number, flexible: boolean): ConsumerGroupPartitionMetadataValuePartitionMetadata {
   const out: ConsumerGroupPartitionMetadataValuePartitionMetadata = {
     partition: r.readInt32(),
-    racks: readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())),
+    racks: readArray(r, true, 1, (e) => e.readCompactString()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -96,7 +96,7 @@ function readConsumerGroupPartitionMetadataValuePartitionMetadata(r: Reader, ver
 
 function writeConsumerGroupPartitionMetadataValuePartitionMetadata(w: Writer, version: number, flexible: boolean, m: ConsumerGroupPartitionMetadataValuePartitionMetadataInput): void {
   w.writeInt32(m.partition);
-  writeArray(w, flexible, m.racks, (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "ConsumerGroupPartitionMetadataValue.Racks");
+  writeArray(w, true, m.racks, (ew, e) => ew.writeCompactString(e), "ConsumerGroupPartitionMetadataValue.Racks");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -41,21 +41,21 @@ export function encodeConsumerGroupTargetAssignmentMemberValue(w: Writer, versio
 
 function readConsumerGroupTargetAssignmentMemberValue(r: Reader, version: number, flexible: boolean): ConsumerGroupTargetAssignmentMemberValue {
   const out: ConsumerGroupTargetAssignmentMemberValue = {
-    topicPartitions: readArray(r, flexible, 18, (e) => readConsumerGroupTargetAssignmentMemberValueTopicPartition(e, version, flexible)),
+    topicPartitions: readArray(r, true, 18, (e) => readConsumerGroupTargetAssignmentMemberValueTopicPartition(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeConsumerGroupTargetAssignmentMemberValue(w: Writer, version: number, flexible: boolean, m: ConsumerGroupTargetAssignmentMemberValueInput): void {
-  writeArray(w, flexible, m.topicPartitions, (ew, e) => writeConsumerGroupTargetAssignmentMemberValueTopicPartition(ew, version, flexible, e), "ConsumerGroupTargetAssignmentMemberValue.TopicPartitions");
+  writeArray(w, true, m.topicPartitions, (ew, e) => writeConsumerGroupTargetAssignmentMemberValueTopicPartition(ew, version, flexible, e), "ConsumerGroupTargetAssignmentMemberValue.TopicPartitions");
   if (flexible) w.writeUVarint(0);
 }
 
 function readConsumerGroupTargetAssignmentMemberValueTopicPartition(r: Reader, version: number, flexible: boolean): ConsumerGroupTargetAssignmentMemberValueTopicPartition {
   const out: ConsumerGroupTargetAssignmentMemberValueTopicPartition = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 4, (e) => e.readInt32()),
+    partitions: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -63,7 +63,7 @@ function readConsumerGroupTargetAssignmentMemberValueTopicPartition(r: Reader, v
 
 function writeConsumerGroupTargetAssignmentMemberValueTopicPartition(w: Writer, version: number, flexible: boolean, m: ConsumerGroupTargetAssignmentMemberValueTopicPartitionInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => ew.writeInt32(e), "ConsumerGroupTargetAssignmentMemberValue.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => ew.writeInt32(e), "ConsumerGroupTargetAssignmentMemberValue.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

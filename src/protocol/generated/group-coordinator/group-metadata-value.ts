@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { EMPTY_BUFFER, nonNull, readArray, writeArray } from '../../codec-runtime.js';
+import { EMPTY_BUFFER, readArray, writeArray } from '../../codec-runtime.js';
 
 /** GroupMetadataValue: versions 0-4, flexible from 4. */
 export const groupMetadataValueVersions = {
@@ -87,7 +87,7 @@ function writeGroupMetadataValue(w: Writer, version: number, flexible: boolean, 
 function readGroupMetadataValueMemberMetadata(r: Reader, version: number, flexible: boolean): GroupMetadataValueMemberMetadata {
   const out: GroupMetadataValueMemberMetadata = {
     memberId: (flexible ? r.readCompactString() : r.readString()),
-    groupInstanceId: (version >= 3 ? (flexible ? (version >= 3 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 3 ? r.readNullableString() : r.readString())) : null),
+    groupInstanceId: (version >= 3 ? (flexible ? r.readCompactNullableString() : r.readNullableString()) : null),
     clientId: (flexible ? r.readCompactString() : r.readString()),
     clientHost: (flexible ? r.readCompactString() : r.readString()),
     rebalanceTimeout: (version >= 1 ? r.readInt32() : -1),
@@ -101,7 +101,7 @@ function readGroupMetadataValueMemberMetadata(r: Reader, version: number, flexib
 
 function writeGroupMetadataValueMemberMetadata(w: Writer, version: number, flexible: boolean, m: GroupMetadataValueMemberMetadataInput): void {
   (flexible ? w.writeCompactString(m.memberId) : w.writeString(m.memberId));
-  if (version >= 3) (flexible ? (version >= 3 ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeCompactString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "GroupMetadataValue.groupInstanceId"))) : (version >= 3 ? w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "GroupMetadataValue.groupInstanceId"))));
+  if (version >= 3) (flexible ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)));
   (flexible ? w.writeCompactString(m.clientId) : w.writeString(m.clientId));
   (flexible ? w.writeCompactString(m.clientHost) : w.writeString(m.clientHost));
   if (version >= 1) w.writeInt32((m.rebalanceTimeout !== undefined ? m.rebalanceTimeout : -1));

@@ -50,7 +50,7 @@ function readShareGroupCurrentMemberAssignmentValue(r: Reader, version: number, 
     memberEpoch: r.readInt32(),
     previousMemberEpoch: r.readInt32(),
     state: r.readInt8(),
-    assignedPartitions: readArray(r, flexible, 18, (e) => readShareGroupCurrentMemberAssignmentValueTopicPartitions(e, version, flexible)),
+    assignedPartitions: readArray(r, true, 18, (e) => readShareGroupCurrentMemberAssignmentValueTopicPartitions(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -60,14 +60,14 @@ function writeShareGroupCurrentMemberAssignmentValue(w: Writer, version: number,
   w.writeInt32(m.memberEpoch);
   w.writeInt32(m.previousMemberEpoch);
   w.writeInt8(m.state);
-  writeArray(w, flexible, m.assignedPartitions, (ew, e) => writeShareGroupCurrentMemberAssignmentValueTopicPartitions(ew, version, flexible, e), "ShareGroupCurrentMemberAssignmentValue.AssignedPartitions");
+  writeArray(w, true, m.assignedPartitions, (ew, e) => writeShareGroupCurrentMemberAssignmentValueTopicPartitions(ew, version, flexible, e), "ShareGroupCurrentMemberAssignmentValue.AssignedPartitions");
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader, version: number, flexible: boolean): ShareGroupCurrentMemberAssignmentValueTopicPartitions {
   const out: ShareGroupCurrentMemberAssignmentValueTopicPartitions = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 4, (e) => e.readInt32()),
+    partitions: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -75,7 +75,7 @@ function readShareGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader, ve
 
 function writeShareGroupCurrentMemberAssignmentValueTopicPartitions(w: Writer, version: number, flexible: boolean, m: ShareGroupCurrentMemberAssignmentValueTopicPartitionsInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => ew.writeInt32(e), "ShareGroupCurrentMemberAssignmentValue.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => ew.writeInt32(e), "ShareGroupCurrentMemberAssignmentValue.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -37,20 +37,20 @@ export function encodeShareGroupMemberMetadataValue(w: Writer, version: number, 
 
 function readShareGroupMemberMetadataValue(r: Reader, version: number, flexible: boolean): ShareGroupMemberMetadataValue {
   const out: ShareGroupMemberMetadataValue = {
-    rackId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    clientId: (flexible ? r.readCompactString() : r.readString()),
-    clientHost: (flexible ? r.readCompactString() : r.readString()),
-    subscribedTopicNames: readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())),
+    rackId: r.readCompactNullableString(),
+    clientId: r.readCompactString(),
+    clientHost: r.readCompactString(),
+    subscribedTopicNames: readArray(r, true, 1, (e) => e.readCompactString()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeShareGroupMemberMetadataValue(w: Writer, version: number, flexible: boolean, m: ShareGroupMemberMetadataValueInput): void {
-  (flexible ? w.writeCompactNullableString(m.rackId) : w.writeNullableString(m.rackId));
-  (flexible ? w.writeCompactString(m.clientId) : w.writeString(m.clientId));
-  (flexible ? w.writeCompactString(m.clientHost) : w.writeString(m.clientHost));
-  writeArray(w, flexible, m.subscribedTopicNames, (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "ShareGroupMemberMetadataValue.SubscribedTopicNames");
+  w.writeCompactNullableString(m.rackId);
+  w.writeCompactString(m.clientId);
+  w.writeCompactString(m.clientHost);
+  writeArray(w, true, m.subscribedTopicNames, (ew, e) => ew.writeCompactString(e), "ShareGroupMemberMetadataValue.SubscribedTopicNames");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -55,23 +55,23 @@ export function encodeShareGroupPartitionMetadataValue(w: Writer, version: numbe
 
 function readShareGroupPartitionMetadataValue(r: Reader, version: number, flexible: boolean): ShareGroupPartitionMetadataValue {
   const out: ShareGroupPartitionMetadataValue = {
-    topics: readArray(r, flexible, 23, (e) => readShareGroupPartitionMetadataValueTopicMetadata(e, version, flexible)),
+    topics: readArray(r, true, 23, (e) => readShareGroupPartitionMetadataValueTopicMetadata(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeShareGroupPartitionMetadataValue(w: Writer, version: number, flexible: boolean, m: ShareGroupPartitionMetadataValueInput): void {
-  writeArray(w, flexible, m.topics, (ew, e) => writeShareGroupPartitionMetadataValueTopicMetadata(ew, version, flexible, e), "ShareGroupPartitionMetadataValue.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeShareGroupPartitionMetadataValueTopicMetadata(ew, version, flexible, e), "ShareGroupPartitionMetadataValue.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareGroupPartitionMetadataValueTopicMetadata(r: Reader, version: number, flexible: boolean): ShareGroupPartitionMetadataValueTopicMetadata {
   const out: ShareGroupPartitionMetadataValueTopicMetadata = {
     topicId: r.readUuid(),
-    topicName: (flexible ? r.readCompactString() : r.readString()),
+    topicName: r.readCompactString(),
     numPartitions: r.readInt32(),
-    partitionMetadata: readArray(r, flexible, 6, (e) => readShareGroupPartitionMetadataValuePartitionMetadata(e, version, flexible)),
+    partitionMetadata: readArray(r, true, 6, (e) => readShareGroupPartitionMetadataValuePartitionMetadata(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -79,16 +79,16 @@ function readShareGroupPartitionMetadataValueTopicMetadata(r: Reader, version: n
 
 function writeShareGroupPartitionMetadataValueTopicMetadata(w: Writer, version: number, flexible: boolean, m: ShareGroupPartitionMetadataValueTopicMetadataInput): void {
   w.writeUuid(m.topicId);
-  (flexible ? w.writeCompactString(m.topicName) : w.writeString(m.topicName));
+  w.writeCompactString(m.topicName);
   w.writeInt32(m.numPartitions);
-  writeArray(w, flexible, m.partitionMetadata, (ew, e) => writeShareGroupPartitionMetadataValuePartitionMetadata(ew, version, flexible, e), "ShareGroupPartitionMetadataValue.PartitionMetadata");
+  writeArray(w, true, m.partitionMetadata, (ew, e) => writeShareGroupPartitionMetadataValuePartitionMetadata(ew, version, flexible, e), "ShareGroupPartitionMetadataValue.PartitionMetadata");
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareGroupPartitionMetadataValuePartitionMetadata(r: Reader, version: number, flexible: boolean): ShareGroupPartitionMetadataValuePartitionMetadata {
   const out: ShareGroupPartitionMetadataValuePartitionMetadata = {
     partition: r.readInt32(),
-    racks: readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())),
+    racks: readArray(r, true, 1, (e) => e.readCompactString()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -96,7 +96,7 @@ function readShareGroupPartitionMetadataValuePartitionMetadata(r: Reader, versio
 
 function writeShareGroupPartitionMetadataValuePartitionMetadata(w: Writer, version: number, flexible: boolean, m: ShareGroupPartitionMetadataValuePartitionMetadataInput): void {
   w.writeInt32(m.partition);
-  writeArray(w, flexible, m.racks, (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "ShareGroupPartitionMetadataValue.Racks");
+  writeArray(w, true, m.racks, (ew, e) => ew.writeCompactString(e), "ShareGroupPartitionMetadataValue.Racks");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -55,24 +55,24 @@ export function encodeShareGroupStatePartitionMetadataValue(w: Writer, version: 
 
 function readShareGroupStatePartitionMetadataValue(r: Reader, version: number, flexible: boolean): ShareGroupStatePartitionMetadataValue {
   const out: ShareGroupStatePartitionMetadataValue = {
-    initializedTopics: readArray(r, flexible, 19, (e) => readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(e, version, flexible)),
-    deletingTopics: readArray(r, flexible, 18, (e) => readShareGroupStatePartitionMetadataValueTopicInfo(e, version, flexible)),
+    initializedTopics: readArray(r, true, 19, (e) => readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(e, version, flexible)),
+    deletingTopics: readArray(r, true, 18, (e) => readShareGroupStatePartitionMetadataValueTopicInfo(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeShareGroupStatePartitionMetadataValue(w: Writer, version: number, flexible: boolean, m: ShareGroupStatePartitionMetadataValueInput): void {
-  writeArray(w, flexible, m.initializedTopics, (ew, e) => writeShareGroupStatePartitionMetadataValueTopicPartitionsInfo(ew, version, flexible, e), "ShareGroupStatePartitionMetadataValue.InitializedTopics");
-  writeArray(w, flexible, m.deletingTopics, (ew, e) => writeShareGroupStatePartitionMetadataValueTopicInfo(ew, version, flexible, e), "ShareGroupStatePartitionMetadataValue.DeletingTopics");
+  writeArray(w, true, m.initializedTopics, (ew, e) => writeShareGroupStatePartitionMetadataValueTopicPartitionsInfo(ew, version, flexible, e), "ShareGroupStatePartitionMetadataValue.InitializedTopics");
+  writeArray(w, true, m.deletingTopics, (ew, e) => writeShareGroupStatePartitionMetadataValueTopicInfo(ew, version, flexible, e), "ShareGroupStatePartitionMetadataValue.DeletingTopics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r: Reader, version: number, flexible: boolean): ShareGroupStatePartitionMetadataValueTopicPartitionsInfo {
   const out: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo = {
     topicId: r.readUuid(),
-    topicName: (flexible ? r.readCompactString() : r.readString()),
-    partitions: readArray(r, flexible, 4, (e) => e.readInt32()),
+    topicName: r.readCompactString(),
+    partitions: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -80,15 +80,15 @@ function readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r: Reader,
 
 function writeShareGroupStatePartitionMetadataValueTopicPartitionsInfo(w: Writer, version: number, flexible: boolean, m: ShareGroupStatePartitionMetadataValueTopicPartitionsInfoInput): void {
   w.writeUuid(m.topicId);
-  (flexible ? w.writeCompactString(m.topicName) : w.writeString(m.topicName));
-  writeArray(w, flexible, m.partitions, (ew, e) => ew.writeInt32(e), "ShareGroupStatePartitionMetadataValue.Partitions");
+  w.writeCompactString(m.topicName);
+  writeArray(w, true, m.partitions, (ew, e) => ew.writeInt32(e), "ShareGroupStatePartitionMetadataValue.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareGroupStatePartitionMetadataValueTopicInfo(r: Reader, version: number, flexible: boolean): ShareGroupStatePartitionMetadataValueTopicInfo {
   const out: ShareGroupStatePartitionMetadataValueTopicInfo = {
     topicId: r.readUuid(),
-    topicName: (flexible ? r.readCompactString() : r.readString()),
+    topicName: r.readCompactString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -96,7 +96,7 @@ function readShareGroupStatePartitionMetadataValueTopicInfo(r: Reader, version: 
 
 function writeShareGroupStatePartitionMetadataValueTopicInfo(w: Writer, version: number, flexible: boolean, m: ShareGroupStatePartitionMetadataValueTopicInfoInput): void {
   w.writeUuid(m.topicId);
-  (flexible ? w.writeCompactString(m.topicName) : w.writeString(m.topicName));
+  w.writeCompactString(m.topicName);
   if (flexible) w.writeUVarint(0);
 }
 

@@ -41,21 +41,21 @@ export function encodeShareGroupTargetAssignmentMemberValue(w: Writer, version: 
 
 function readShareGroupTargetAssignmentMemberValue(r: Reader, version: number, flexible: boolean): ShareGroupTargetAssignmentMemberValue {
   const out: ShareGroupTargetAssignmentMemberValue = {
-    topicPartitions: readArray(r, flexible, 18, (e) => readShareGroupTargetAssignmentMemberValueTopicPartition(e, version, flexible)),
+    topicPartitions: readArray(r, true, 18, (e) => readShareGroupTargetAssignmentMemberValueTopicPartition(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeShareGroupTargetAssignmentMemberValue(w: Writer, version: number, flexible: boolean, m: ShareGroupTargetAssignmentMemberValueInput): void {
-  writeArray(w, flexible, m.topicPartitions, (ew, e) => writeShareGroupTargetAssignmentMemberValueTopicPartition(ew, version, flexible, e), "ShareGroupTargetAssignmentMemberValue.TopicPartitions");
+  writeArray(w, true, m.topicPartitions, (ew, e) => writeShareGroupTargetAssignmentMemberValueTopicPartition(ew, version, flexible, e), "ShareGroupTargetAssignmentMemberValue.TopicPartitions");
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareGroupTargetAssignmentMemberValueTopicPartition(r: Reader, version: number, flexible: boolean): ShareGroupTargetAssignmentMemberValueTopicPartition {
   const out: ShareGroupTargetAssignmentMemberValueTopicPartition = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 4, (e) => e.readInt32()),
+    partitions: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -63,7 +63,7 @@ function readShareGroupTargetAssignmentMemberValueTopicPartition(r: Reader, vers
 
 function writeShareGroupTargetAssignmentMemberValueTopicPartition(w: Writer, version: number, flexible: boolean, m: ShareGroupTargetAssignmentMemberValueTopicPartitionInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => ew.writeInt32(e), "ShareGroupTargetAssignmentMemberValue.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => ew.writeInt32(e), "ShareGroupTargetAssignmentMemberValue.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -65,7 +65,7 @@ export function encodeAddPartitionsToTxnRequest(w: Writer, version: number, mess
 
 function readAddPartitionsToTxnRequest(r: Reader, version: number, flexible: boolean): AddPartitionsToTxnRequest {
   const out: AddPartitionsToTxnRequest = {
-    transactions: (version >= 4 ? readArray(r, flexible, 14, (e) => readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(e, version, flexible)) : []),
+    transactions: (version >= 4 ? readArray(r, true, 14, (e) => readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(e, version, flexible)) : []),
     v3AndBelowTransactionalId: (version <= 3 ? (flexible ? r.readCompactString() : r.readString()) : ''),
     v3AndBelowProducerId: (version <= 3 ? r.readInt64() : 0n),
     v3AndBelowProducerEpoch: (version <= 3 ? r.readInt16() : 0),
@@ -76,7 +76,7 @@ function readAddPartitionsToTxnRequest(r: Reader, version: number, flexible: boo
 }
 
 function writeAddPartitionsToTxnRequest(w: Writer, version: number, flexible: boolean, m: AddPartitionsToTxnRequestInput): void {
-  if (version >= 4) writeArray(w, flexible, (m.transactions !== undefined ? m.transactions : []), (ew, e) => writeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(ew, version, flexible, e), "AddPartitionsToTxnRequest.Transactions");
+  if (version >= 4) writeArray(w, true, (m.transactions !== undefined ? m.transactions : []), (ew, e) => writeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(ew, version, flexible, e), "AddPartitionsToTxnRequest.Transactions");
   if (version <= 3) (flexible ? w.writeCompactString((m.v3AndBelowTransactionalId !== undefined ? m.v3AndBelowTransactionalId : '')) : w.writeString((m.v3AndBelowTransactionalId !== undefined ? m.v3AndBelowTransactionalId : '')));
   if (version <= 3) w.writeInt64((m.v3AndBelowProducerId !== undefined ? m.v3AndBelowProducerId : 0n));
   if (version <= 3) w.writeInt16((m.v3AndBelowProducerEpoch !== undefined ? m.v3AndBelowProducerEpoch : 0));
@@ -86,22 +86,22 @@ function writeAddPartitionsToTxnRequest(w: Writer, version: number, flexible: bo
 
 function readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Reader, version: number, flexible: boolean): AddPartitionsToTxnRequestAddPartitionsToTxnTransaction {
   const out: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction = {
-    transactionalId: (flexible ? r.readCompactString() : r.readString()),
+    transactionalId: r.readCompactString(),
     producerId: r.readInt64(),
     producerEpoch: r.readInt16(),
     verifyOnly: r.readBool(),
-    topics: readArray(r, flexible, 3, (e) => readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(e, version, flexible)),
+    topics: readArray(r, true, 3, (e) => readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(w: Writer, version: number, flexible: boolean, m: AddPartitionsToTxnRequestAddPartitionsToTxnTransactionInput): void {
-  (flexible ? w.writeCompactString((m.transactionalId !== undefined ? m.transactionalId : '')) : w.writeString((m.transactionalId !== undefined ? m.transactionalId : '')));
+  w.writeCompactString((m.transactionalId !== undefined ? m.transactionalId : ''));
   w.writeInt64((m.producerId !== undefined ? m.producerId : 0n));
   w.writeInt16((m.producerEpoch !== undefined ? m.producerEpoch : 0));
   w.writeBool((m.verifyOnly !== undefined ? m.verifyOnly : false));
-  writeArray(w, flexible, (m.topics !== undefined ? m.topics : []), (ew, e) => writeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(ew, version, flexible, e), "AddPartitionsToTxnRequest.Topics");
+  writeArray(w, true, (m.topics !== undefined ? m.topics : []), (ew, e) => writeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(ew, version, flexible, e), "AddPartitionsToTxnRequest.Topics");
   if (flexible) w.writeUVarint(0);
 }
 

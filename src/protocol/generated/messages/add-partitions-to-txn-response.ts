@@ -69,7 +69,7 @@ function readAddPartitionsToTxnResponse(r: Reader, version: number, flexible: bo
   const out: AddPartitionsToTxnResponse = {
     throttleTimeMs: r.readInt32(),
     errorCode: (version >= 4 ? r.readInt16() : 0),
-    resultsByTransaction: (version >= 4 ? readArray(r, flexible, 3, (e) => readAddPartitionsToTxnResponseAddPartitionsToTxnResult(e, version, flexible)) : []),
+    resultsByTransaction: (version >= 4 ? readArray(r, true, 3, (e) => readAddPartitionsToTxnResponseAddPartitionsToTxnResult(e, version, flexible)) : []),
     resultsByTopicV3AndBelow: (version <= 3 ? readArray(r, flexible, 3, (e) => readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(e, version, flexible)) : []),
   };
   if (flexible) r.skipTaggedFields();
@@ -79,23 +79,23 @@ function readAddPartitionsToTxnResponse(r: Reader, version: number, flexible: bo
 function writeAddPartitionsToTxnResponse(w: Writer, version: number, flexible: boolean, m: AddPartitionsToTxnResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
   if (version >= 4) w.writeInt16((m.errorCode !== undefined ? m.errorCode : 0));
-  if (version >= 4) writeArray(w, flexible, (m.resultsByTransaction !== undefined ? m.resultsByTransaction : []), (ew, e) => writeAddPartitionsToTxnResponseAddPartitionsToTxnResult(ew, version, flexible, e), "AddPartitionsToTxnResponse.ResultsByTransaction");
+  if (version >= 4) writeArray(w, true, (m.resultsByTransaction !== undefined ? m.resultsByTransaction : []), (ew, e) => writeAddPartitionsToTxnResponseAddPartitionsToTxnResult(ew, version, flexible, e), "AddPartitionsToTxnResponse.ResultsByTransaction");
   if (version <= 3) writeArray(w, flexible, (m.resultsByTopicV3AndBelow !== undefined ? m.resultsByTopicV3AndBelow : []), (ew, e) => writeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(ew, version, flexible, e), "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow");
   if (flexible) w.writeUVarint(0);
 }
 
 function readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r: Reader, version: number, flexible: boolean): AddPartitionsToTxnResponseAddPartitionsToTxnResult {
   const out: AddPartitionsToTxnResponseAddPartitionsToTxnResult = {
-    transactionalId: (flexible ? r.readCompactString() : r.readString()),
-    topicResults: readArray(r, flexible, 3, (e) => readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(e, version, flexible)),
+    transactionalId: r.readCompactString(),
+    topicResults: readArray(r, true, 3, (e) => readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeAddPartitionsToTxnResponseAddPartitionsToTxnResult(w: Writer, version: number, flexible: boolean, m: AddPartitionsToTxnResponseAddPartitionsToTxnResultInput): void {
-  (flexible ? w.writeCompactString((m.transactionalId !== undefined ? m.transactionalId : '')) : w.writeString((m.transactionalId !== undefined ? m.transactionalId : '')));
-  writeArray(w, flexible, (m.topicResults !== undefined ? m.topicResults : []), (ew, e) => writeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(ew, version, flexible, e), "AddPartitionsToTxnResponse.TopicResults");
+  w.writeCompactString((m.transactionalId !== undefined ? m.transactionalId : ''));
+  writeArray(w, true, (m.topicResults !== undefined ? m.topicResults : []), (ew, e) => writeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(ew, version, flexible, e), "AddPartitionsToTxnResponse.TopicResults");
   if (flexible) w.writeUVarint(0);
 }
 

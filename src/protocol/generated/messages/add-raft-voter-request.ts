@@ -51,29 +51,29 @@ export function encodeAddRaftVoterRequest(w: Writer, version: number, message: A
 
 function readAddRaftVoterRequest(r: Reader, version: number, flexible: boolean): AddRaftVoterRequest {
   const out: AddRaftVoterRequest = {
-    clusterId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    clusterId: r.readCompactNullableString(),
     timeoutMs: r.readInt32(),
     voterId: r.readInt32(),
     voterDirectoryId: r.readUuid(),
-    listeners: readArray(r, flexible, 5, (e) => readAddRaftVoterRequestListener(e, version, flexible)),
+    listeners: readArray(r, true, 5, (e) => readAddRaftVoterRequestListener(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeAddRaftVoterRequest(w: Writer, version: number, flexible: boolean, m: AddRaftVoterRequestInput): void {
-  (flexible ? w.writeCompactNullableString(m.clusterId) : w.writeNullableString(m.clusterId));
+  w.writeCompactNullableString(m.clusterId);
   w.writeInt32(m.timeoutMs);
   w.writeInt32(m.voterId);
   w.writeUuid(m.voterDirectoryId);
-  writeArray(w, flexible, m.listeners, (ew, e) => writeAddRaftVoterRequestListener(ew, version, flexible, e), "AddRaftVoterRequest.Listeners");
+  writeArray(w, true, m.listeners, (ew, e) => writeAddRaftVoterRequestListener(ew, version, flexible, e), "AddRaftVoterRequest.Listeners");
   if (flexible) w.writeUVarint(0);
 }
 
 function readAddRaftVoterRequestListener(r: Reader, version: number, flexible: boolean): AddRaftVoterRequestListener {
   const out: AddRaftVoterRequestListener = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
+    host: r.readCompactString(),
     port: r.readUInt16(),
   };
   if (flexible) r.skipTaggedFields();
@@ -81,8 +81,8 @@ function readAddRaftVoterRequestListener(r: Reader, version: number, flexible: b
 }
 
 function writeAddRaftVoterRequestListener(w: Writer, version: number, flexible: boolean, m: AddRaftVoterRequestListenerInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  (flexible ? w.writeCompactString(m.host) : w.writeString(m.host));
+  w.writeCompactString(m.name);
+  w.writeCompactString(m.host);
   w.writeUInt16(m.port);
   if (flexible) w.writeUVarint(0);
 }

@@ -37,7 +37,7 @@ function readAddRaftVoterResponse(r: Reader, version: number, flexible: boolean)
   const out: AddRaftVoterResponse = {
     throttleTimeMs: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    errorMessage: r.readCompactNullableString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -46,7 +46,7 @@ function readAddRaftVoterResponse(r: Reader, version: number, flexible: boolean)
 function writeAddRaftVoterResponse(w: Writer, version: number, flexible: boolean, m: AddRaftVoterResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString(m.errorMessage) : w.writeNullableString(m.errorMessage));
+  w.writeCompactNullableString(m.errorMessage);
   if (flexible) w.writeUVarint(0);
 }
 

@@ -54,7 +54,7 @@ export function encodeAlterPartitionReassignmentsRequest(w: Writer, version: num
 function readAlterPartitionReassignmentsRequest(r: Reader, version: number, flexible: boolean): AlterPartitionReassignmentsRequest {
   const out: AlterPartitionReassignmentsRequest = {
     timeoutMs: r.readInt32(),
-    topics: readArray(r, flexible, 3, (e) => readAlterPartitionReassignmentsRequestReassignableTopic(e, version, flexible)),
+    topics: readArray(r, true, 3, (e) => readAlterPartitionReassignmentsRequestReassignableTopic(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -62,29 +62,29 @@ function readAlterPartitionReassignmentsRequest(r: Reader, version: number, flex
 
 function writeAlterPartitionReassignmentsRequest(w: Writer, version: number, flexible: boolean, m: AlterPartitionReassignmentsRequestInput): void {
   w.writeInt32((m.timeoutMs !== undefined ? m.timeoutMs : 60000));
-  writeArray(w, flexible, m.topics, (ew, e) => writeAlterPartitionReassignmentsRequestReassignableTopic(ew, version, flexible, e), "AlterPartitionReassignmentsRequest.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeAlterPartitionReassignmentsRequestReassignableTopic(ew, version, flexible, e), "AlterPartitionReassignmentsRequest.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readAlterPartitionReassignmentsRequestReassignableTopic(r: Reader, version: number, flexible: boolean): AlterPartitionReassignmentsRequestReassignableTopic {
   const out: AlterPartitionReassignmentsRequestReassignableTopic = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    partitions: readArray(r, flexible, 6, (e) => readAlterPartitionReassignmentsRequestReassignablePartition(e, version, flexible)),
+    name: r.readCompactString(),
+    partitions: readArray(r, true, 6, (e) => readAlterPartitionReassignmentsRequestReassignablePartition(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeAlterPartitionReassignmentsRequestReassignableTopic(w: Writer, version: number, flexible: boolean, m: AlterPartitionReassignmentsRequestReassignableTopicInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  writeArray(w, flexible, m.partitions, (ew, e) => writeAlterPartitionReassignmentsRequestReassignablePartition(ew, version, flexible, e), "AlterPartitionReassignmentsRequest.Partitions");
+  w.writeCompactString(m.name);
+  writeArray(w, true, m.partitions, (ew, e) => writeAlterPartitionReassignmentsRequestReassignablePartition(ew, version, flexible, e), "AlterPartitionReassignmentsRequest.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
 function readAlterPartitionReassignmentsRequestReassignablePartition(r: Reader, version: number, flexible: boolean): AlterPartitionReassignmentsRequestReassignablePartition {
   const out: AlterPartitionReassignmentsRequestReassignablePartition = {
     partitionIndex: r.readInt32(),
-    replicas: readNullableArray(r, flexible, 4, (e) => e.readInt32()),
+    replicas: readNullableArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -92,7 +92,7 @@ function readAlterPartitionReassignmentsRequestReassignablePartition(r: Reader, 
 
 function writeAlterPartitionReassignmentsRequestReassignablePartition(w: Writer, version: number, flexible: boolean, m: AlterPartitionReassignmentsRequestReassignablePartitionInput): void {
   w.writeInt32(m.partitionIndex);
-  writeNullableArray(w, flexible, (m.replicas !== undefined ? m.replicas : null), (ew, e) => ew.writeInt32(e));
+  writeNullableArray(w, true, (m.replicas !== undefined ? m.replicas : null), (ew, e) => ew.writeInt32(e));
   if (flexible) w.writeUVarint(0);
 }
 

@@ -61,8 +61,8 @@ function readAlterPartitionReassignmentsResponse(r: Reader, version: number, fle
   const out: AlterPartitionReassignmentsResponse = {
     throttleTimeMs: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    responses: readArray(r, flexible, 3, (e) => readAlterPartitionReassignmentsResponseReassignableTopicResponse(e, version, flexible)),
+    errorMessage: r.readCompactNullableString(),
+    responses: readArray(r, true, 3, (e) => readAlterPartitionReassignmentsResponseReassignableTopicResponse(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -71,23 +71,23 @@ function readAlterPartitionReassignmentsResponse(r: Reader, version: number, fle
 function writeAlterPartitionReassignmentsResponse(w: Writer, version: number, flexible: boolean, m: AlterPartitionReassignmentsResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString(m.errorMessage) : w.writeNullableString(m.errorMessage));
-  writeArray(w, flexible, m.responses, (ew, e) => writeAlterPartitionReassignmentsResponseReassignableTopicResponse(ew, version, flexible, e), "AlterPartitionReassignmentsResponse.Responses");
+  w.writeCompactNullableString(m.errorMessage);
+  writeArray(w, true, m.responses, (ew, e) => writeAlterPartitionReassignmentsResponseReassignableTopicResponse(ew, version, flexible, e), "AlterPartitionReassignmentsResponse.Responses");
   if (flexible) w.writeUVarint(0);
 }
 
 function readAlterPartitionReassignmentsResponseReassignableTopicResponse(r: Reader, version: number, flexible: boolean): AlterPartitionReassignmentsResponseReassignableTopicResponse {
   const out: AlterPartitionReassignmentsResponseReassignableTopicResponse = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    partitions: readArray(r, flexible, 8, (e) => readAlterPartitionReassignmentsResponseReassignablePartitionResponse(e, version, flexible)),
+    name: r.readCompactString(),
+    partitions: readArray(r, true, 8, (e) => readAlterPartitionReassignmentsResponseReassignablePartitionResponse(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeAlterPartitionReassignmentsResponseReassignableTopicResponse(w: Writer, version: number, flexible: boolean, m: AlterPartitionReassignmentsResponseReassignableTopicResponseInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  writeArray(w, flexible, m.partitions, (ew, e) => writeAlterPartitionReassignmentsResponseReassignablePartitionResponse(ew, version, flexible, e), "AlterPartitionReassignmentsResponse.Partitions");
+  w.writeCompactString(m.name);
+  writeArray(w, true, m.partitions, (ew, e) => writeAlterPartitionReassignmentsResponseReassignablePartitionResponse(ew, version, flexible, e), "AlterPartitionReassignmentsResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -95,7 +95,7 @@ function readAlterPartitionReassignmentsResponseReassignablePartitionResponse(r:
   const out: AlterPartitionReassignmentsResponseReassignablePartitionResponse = {
     partitionIndex: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    errorMessage: r.readCompactNullableString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -104,7 +104,7 @@ function readAlterPartitionReassignmentsResponseReassignablePartitionResponse(r:
 function writeAlterPartitionReassignmentsResponseReassignablePartitionResponse(w: Writer, version: number, flexible: boolean, m: AlterPartitionReassignmentsResponseReassignablePartitionResponseInput): void {
   w.writeInt32(m.partitionIndex);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString(m.errorMessage) : w.writeNullableString(m.errorMessage));
+  w.writeCompactNullableString(m.errorMessage);
   if (flexible) w.writeUVarint(0);
 }
 

@@ -77,7 +77,7 @@ function readAlterPartitionRequest(r: Reader, version: number, flexible: boolean
   const out: AlterPartitionRequest = {
     brokerId: r.readInt32(),
     brokerEpoch: r.readInt64(),
-    topics: readArray(r, flexible, 3, (e) => readAlterPartitionRequestTopicData(e, version, flexible)),
+    topics: readArray(r, true, 3, (e) => readAlterPartitionRequestTopicData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -86,24 +86,24 @@ function readAlterPartitionRequest(r: Reader, version: number, flexible: boolean
 function writeAlterPartitionRequest(w: Writer, version: number, flexible: boolean, m: AlterPartitionRequestInput): void {
   w.writeInt32(m.brokerId);
   w.writeInt64((m.brokerEpoch !== undefined ? m.brokerEpoch : -1n));
-  writeArray(w, flexible, m.topics, (ew, e) => writeAlterPartitionRequestTopicData(ew, version, flexible, e), "AlterPartitionRequest.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeAlterPartitionRequestTopicData(ew, version, flexible, e), "AlterPartitionRequest.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readAlterPartitionRequestTopicData(r: Reader, version: number, flexible: boolean): AlterPartitionRequestTopicData {
   const out: AlterPartitionRequestTopicData = {
-    topicName: (version <= 1 ? (flexible ? r.readCompactString() : r.readString()) : ''),
+    topicName: (version <= 1 ? r.readCompactString() : ''),
     topicId: (version >= 2 ? r.readUuid() : ZERO_UUID),
-    partitions: readArray(r, flexible, 14, (e) => readAlterPartitionRequestPartitionData(e, version, flexible)),
+    partitions: readArray(r, true, 14, (e) => readAlterPartitionRequestPartitionData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeAlterPartitionRequestTopicData(w: Writer, version: number, flexible: boolean, m: AlterPartitionRequestTopicDataInput): void {
-  if (version <= 1) (flexible ? w.writeCompactString((m.topicName !== undefined ? m.topicName : '')) : w.writeString((m.topicName !== undefined ? m.topicName : '')));
+  if (version <= 1) w.writeCompactString((m.topicName !== undefined ? m.topicName : ''));
   if (version >= 2) w.writeUuid((m.topicId !== undefined ? m.topicId : ZERO_UUID));
-  writeArray(w, flexible, m.partitions, (ew, e) => writeAlterPartitionRequestPartitionData(ew, version, flexible, e), "AlterPartitionRequest.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeAlterPartitionRequestPartitionData(ew, version, flexible, e), "AlterPartitionRequest.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -111,8 +111,8 @@ function readAlterPartitionRequestPartitionData(r: Reader, version: number, flex
   const out: AlterPartitionRequestPartitionData = {
     partitionIndex: r.readInt32(),
     leaderEpoch: r.readInt32(),
-    newIsr: (version <= 2 ? readArray(r, flexible, 4, (e) => e.readInt32()) : []),
-    newIsrWithEpochs: (version >= 3 ? readArray(r, flexible, 13, (e) => readAlterPartitionRequestBrokerState(e, version, flexible)) : []),
+    newIsr: (version <= 2 ? readArray(r, true, 4, (e) => e.readInt32()) : []),
+    newIsrWithEpochs: (version >= 3 ? readArray(r, true, 13, (e) => readAlterPartitionRequestBrokerState(e, version, flexible)) : []),
     leaderRecoveryState: (version >= 1 ? r.readInt8() : 0),
     partitionEpoch: r.readInt32(),
   };
@@ -123,8 +123,8 @@ function readAlterPartitionRequestPartitionData(r: Reader, version: number, flex
 function writeAlterPartitionRequestPartitionData(w: Writer, version: number, flexible: boolean, m: AlterPartitionRequestPartitionDataInput): void {
   w.writeInt32(m.partitionIndex);
   w.writeInt32(m.leaderEpoch);
-  if (version <= 2) writeArray(w, flexible, (m.newIsr !== undefined ? m.newIsr : []), (ew, e) => ew.writeInt32(e), "AlterPartitionRequest.NewIsr");
-  if (version >= 3) writeArray(w, flexible, (m.newIsrWithEpochs !== undefined ? m.newIsrWithEpochs : []), (ew, e) => writeAlterPartitionRequestBrokerState(ew, version, flexible, e), "AlterPartitionRequest.NewIsrWithEpochs");
+  if (version <= 2) writeArray(w, true, (m.newIsr !== undefined ? m.newIsr : []), (ew, e) => ew.writeInt32(e), "AlterPartitionRequest.NewIsr");
+  if (version >= 3) writeArray(w, true, (m.newIsrWithEpochs !== undefined ? m.newIsrWithEpochs : []), (ew, e) => writeAlterPartitionRequestBrokerState(ew, version, flexible, e), "AlterPartitionRequest.NewIsrWithEpochs");
   if (version >= 1) w.writeInt8((m.leaderRecoveryState !== undefined ? m.leaderRecoveryState : 0));
   w.writeInt32(m.partitionEpoch);
   if (flexible) w.writeUVarint(0);

@@ -69,7 +69,7 @@ function readAlterPartitionResponse(r: Reader, version: number, flexible: boolea
   const out: AlterPartitionResponse = {
     throttleTimeMs: r.readInt32(),
     errorCode: r.readInt16(),
-    topics: readArray(r, flexible, 3, (e) => readAlterPartitionResponseTopicData(e, version, flexible)),
+    topics: readArray(r, true, 3, (e) => readAlterPartitionResponseTopicData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -78,24 +78,24 @@ function readAlterPartitionResponse(r: Reader, version: number, flexible: boolea
 function writeAlterPartitionResponse(w: Writer, version: number, flexible: boolean, m: AlterPartitionResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
   w.writeInt16(m.errorCode);
-  writeArray(w, flexible, m.topics, (ew, e) => writeAlterPartitionResponseTopicData(ew, version, flexible, e), "AlterPartitionResponse.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeAlterPartitionResponseTopicData(ew, version, flexible, e), "AlterPartitionResponse.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readAlterPartitionResponseTopicData(r: Reader, version: number, flexible: boolean): AlterPartitionResponseTopicData {
   const out: AlterPartitionResponseTopicData = {
-    topicName: (version <= 1 ? (flexible ? r.readCompactString() : r.readString()) : ''),
+    topicName: (version <= 1 ? r.readCompactString() : ''),
     topicId: (version >= 2 ? r.readUuid() : ZERO_UUID),
-    partitions: readArray(r, flexible, 20, (e) => readAlterPartitionResponsePartitionData(e, version, flexible)),
+    partitions: readArray(r, true, 20, (e) => readAlterPartitionResponsePartitionData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeAlterPartitionResponseTopicData(w: Writer, version: number, flexible: boolean, m: AlterPartitionResponseTopicDataInput): void {
-  if (version <= 1) (flexible ? w.writeCompactString((m.topicName !== undefined ? m.topicName : '')) : w.writeString((m.topicName !== undefined ? m.topicName : '')));
+  if (version <= 1) w.writeCompactString((m.topicName !== undefined ? m.topicName : ''));
   if (version >= 2) w.writeUuid((m.topicId !== undefined ? m.topicId : ZERO_UUID));
-  writeArray(w, flexible, m.partitions, (ew, e) => writeAlterPartitionResponsePartitionData(ew, version, flexible, e), "AlterPartitionResponse.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeAlterPartitionResponsePartitionData(ew, version, flexible, e), "AlterPartitionResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -105,7 +105,7 @@ function readAlterPartitionResponsePartitionData(r: Reader, version: number, fle
     errorCode: r.readInt16(),
     leaderId: r.readInt32(),
     leaderEpoch: r.readInt32(),
-    isr: readArray(r, flexible, 4, (e) => e.readInt32()),
+    isr: readArray(r, true, 4, (e) => e.readInt32()),
     leaderRecoveryState: (version >= 1 ? r.readInt8() : 0),
     partitionEpoch: r.readInt32(),
   };
@@ -118,7 +118,7 @@ function writeAlterPartitionResponsePartitionData(w: Writer, version: number, fl
   w.writeInt16(m.errorCode);
   w.writeInt32(m.leaderId);
   w.writeInt32(m.leaderEpoch);
-  writeArray(w, flexible, m.isr, (ew, e) => ew.writeInt32(e), "AlterPartitionResponse.Isr");
+  writeArray(w, true, m.isr, (ew, e) => ew.writeInt32(e), "AlterPartitionResponse.Isr");
   if (version >= 1) w.writeInt8((m.leaderRecoveryState !== undefined ? m.leaderRecoveryState : 0));
   w.writeInt32(m.partitionEpoch);
   if (flexible) w.writeUVarint(0);

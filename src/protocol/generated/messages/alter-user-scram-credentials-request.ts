@@ -59,22 +59,22 @@ export function encodeAlterUserScramCredentialsRequest(w: Writer, version: numbe
 
 function readAlterUserScramCredentialsRequest(r: Reader, version: number, flexible: boolean): AlterUserScramCredentialsRequest {
   const out: AlterUserScramCredentialsRequest = {
-    deletions: readArray(r, flexible, 3, (e) => readAlterUserScramCredentialsRequestScramCredentialDeletion(e, version, flexible)),
-    upsertions: readArray(r, flexible, 9, (e) => readAlterUserScramCredentialsRequestScramCredentialUpsertion(e, version, flexible)),
+    deletions: readArray(r, true, 3, (e) => readAlterUserScramCredentialsRequestScramCredentialDeletion(e, version, flexible)),
+    upsertions: readArray(r, true, 9, (e) => readAlterUserScramCredentialsRequestScramCredentialUpsertion(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeAlterUserScramCredentialsRequest(w: Writer, version: number, flexible: boolean, m: AlterUserScramCredentialsRequestInput): void {
-  writeArray(w, flexible, m.deletions, (ew, e) => writeAlterUserScramCredentialsRequestScramCredentialDeletion(ew, version, flexible, e), "AlterUserScramCredentialsRequest.Deletions");
-  writeArray(w, flexible, m.upsertions, (ew, e) => writeAlterUserScramCredentialsRequestScramCredentialUpsertion(ew, version, flexible, e), "AlterUserScramCredentialsRequest.Upsertions");
+  writeArray(w, true, m.deletions, (ew, e) => writeAlterUserScramCredentialsRequestScramCredentialDeletion(ew, version, flexible, e), "AlterUserScramCredentialsRequest.Deletions");
+  writeArray(w, true, m.upsertions, (ew, e) => writeAlterUserScramCredentialsRequestScramCredentialUpsertion(ew, version, flexible, e), "AlterUserScramCredentialsRequest.Upsertions");
   if (flexible) w.writeUVarint(0);
 }
 
 function readAlterUserScramCredentialsRequestScramCredentialDeletion(r: Reader, version: number, flexible: boolean): AlterUserScramCredentialsRequestScramCredentialDeletion {
   const out: AlterUserScramCredentialsRequestScramCredentialDeletion = {
-    name: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
     mechanism: r.readInt8(),
   };
   if (flexible) r.skipTaggedFields();
@@ -82,29 +82,29 @@ function readAlterUserScramCredentialsRequestScramCredentialDeletion(r: Reader, 
 }
 
 function writeAlterUserScramCredentialsRequestScramCredentialDeletion(w: Writer, version: number, flexible: boolean, m: AlterUserScramCredentialsRequestScramCredentialDeletionInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
+  w.writeCompactString(m.name);
   w.writeInt8(m.mechanism);
   if (flexible) w.writeUVarint(0);
 }
 
 function readAlterUserScramCredentialsRequestScramCredentialUpsertion(r: Reader, version: number, flexible: boolean): AlterUserScramCredentialsRequestScramCredentialUpsertion {
   const out: AlterUserScramCredentialsRequestScramCredentialUpsertion = {
-    name: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
     mechanism: r.readInt8(),
     iterations: r.readInt32(),
-    salt: (flexible ? r.readCompactBytes() : r.readBytes()),
-    saltedPassword: (flexible ? r.readCompactBytes() : r.readBytes()),
+    salt: r.readCompactBytes(),
+    saltedPassword: r.readCompactBytes(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeAlterUserScramCredentialsRequestScramCredentialUpsertion(w: Writer, version: number, flexible: boolean, m: AlterUserScramCredentialsRequestScramCredentialUpsertionInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
+  w.writeCompactString(m.name);
   w.writeInt8(m.mechanism);
   w.writeInt32(m.iterations);
-  (flexible ? w.writeCompactBytes(m.salt) : w.writeBytes(m.salt));
-  (flexible ? w.writeCompactBytes(m.saltedPassword) : w.writeBytes(m.saltedPassword));
+  w.writeCompactBytes(m.salt);
+  w.writeCompactBytes(m.saltedPassword);
   if (flexible) w.writeUVarint(0);
 }
 

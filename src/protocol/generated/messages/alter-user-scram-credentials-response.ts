@@ -46,7 +46,7 @@ export function encodeAlterUserScramCredentialsResponse(w: Writer, version: numb
 function readAlterUserScramCredentialsResponse(r: Reader, version: number, flexible: boolean): AlterUserScramCredentialsResponse {
   const out: AlterUserScramCredentialsResponse = {
     throttleTimeMs: r.readInt32(),
-    results: readArray(r, flexible, 5, (e) => readAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(e, version, flexible)),
+    results: readArray(r, true, 5, (e) => readAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -54,24 +54,24 @@ function readAlterUserScramCredentialsResponse(r: Reader, version: number, flexi
 
 function writeAlterUserScramCredentialsResponse(w: Writer, version: number, flexible: boolean, m: AlterUserScramCredentialsResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
-  writeArray(w, flexible, m.results, (ew, e) => writeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(ew, version, flexible, e), "AlterUserScramCredentialsResponse.Results");
+  writeArray(w, true, m.results, (ew, e) => writeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(ew, version, flexible, e), "AlterUserScramCredentialsResponse.Results");
   if (flexible) w.writeUVarint(0);
 }
 
 function readAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(r: Reader, version: number, flexible: boolean): AlterUserScramCredentialsResponseAlterUserScramCredentialsResult {
   const out: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult = {
-    user: (flexible ? r.readCompactString() : r.readString()),
+    user: r.readCompactString(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    errorMessage: r.readCompactNullableString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(w: Writer, version: number, flexible: boolean, m: AlterUserScramCredentialsResponseAlterUserScramCredentialsResultInput): void {
-  (flexible ? w.writeCompactString(m.user) : w.writeString(m.user));
+  w.writeCompactString(m.user);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString(m.errorMessage) : w.writeNullableString(m.errorMessage));
+  w.writeCompactNullableString(m.errorMessage);
   if (flexible) w.writeUVarint(0);
 }
 

@@ -33,16 +33,16 @@ export function encodeApiVersionsRequest(w: Writer, version: number, message: Ap
 
 function readApiVersionsRequest(r: Reader, version: number, flexible: boolean): ApiVersionsRequest {
   const out: ApiVersionsRequest = {
-    clientSoftwareName: (version >= 3 ? (flexible ? r.readCompactString() : r.readString()) : ''),
-    clientSoftwareVersion: (version >= 3 ? (flexible ? r.readCompactString() : r.readString()) : ''),
+    clientSoftwareName: (version >= 3 ? r.readCompactString() : ''),
+    clientSoftwareVersion: (version >= 3 ? r.readCompactString() : ''),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeApiVersionsRequest(w: Writer, version: number, flexible: boolean, m: ApiVersionsRequestInput): void {
-  if (version >= 3) (flexible ? w.writeCompactString((m.clientSoftwareName !== undefined ? m.clientSoftwareName : '')) : w.writeString((m.clientSoftwareName !== undefined ? m.clientSoftwareName : '')));
-  if (version >= 3) (flexible ? w.writeCompactString((m.clientSoftwareVersion !== undefined ? m.clientSoftwareVersion : '')) : w.writeString((m.clientSoftwareVersion !== undefined ? m.clientSoftwareVersion : '')));
+  if (version >= 3) w.writeCompactString((m.clientSoftwareName !== undefined ? m.clientSoftwareName : ''));
+  if (version >= 3) w.writeCompactString((m.clientSoftwareVersion !== undefined ? m.clientSoftwareVersion : ''));
   if (flexible) w.writeUVarint(0);
 }
 

@@ -96,13 +96,13 @@ function readApiVersionsResponse(r: Reader, version: number, flexible: boolean):
       const t = new Reader(r.buf, r.pos, r.pos + size);
       switch (tag) {
         case 0:
-          if (version >= 3) out.supportedFeatures = readArray(t, flexible, 6, (e) => readApiVersionsResponseSupportedFeatureKey(e, version, flexible));
+          if (version >= 3) out.supportedFeatures = readArray(t, true, 6, (e) => readApiVersionsResponseSupportedFeatureKey(e, version, flexible));
           break;
         case 1:
           if (version >= 3) out.finalizedFeaturesEpoch = t.readInt64();
           break;
         case 2:
-          if (version >= 3) out.finalizedFeatures = readArray(t, flexible, 6, (e) => readApiVersionsResponseFinalizedFeatureKey(e, version, flexible));
+          if (version >= 3) out.finalizedFeatures = readArray(t, true, 6, (e) => readApiVersionsResponseFinalizedFeatureKey(e, version, flexible));
           break;
         case 3:
           if (version >= 3) out.zkMigrationReady = t.readBool();
@@ -126,9 +126,9 @@ function writeApiVersionsResponse(w: Writer, version: number, flexible: boolean,
     const tag2 = (version >= 3) && m.finalizedFeatures !== undefined && !(m.finalizedFeatures === null || m.finalizedFeatures.length === 0);
     const tag3 = (version >= 3) && m.zkMigrationReady !== undefined && !(m.zkMigrationReady === false);
     w.writeUVarint((tag0 ? 1 : 0) + (tag1 ? 1 : 0) + (tag2 ? 1 : 0) + (tag3 ? 1 : 0));
-    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, flexible, m.supportedFeatures!, (ew, e) => writeApiVersionsResponseSupportedFeatureKey(ew, version, flexible, e), "ApiVersionsResponse.SupportedFeatures"));
+    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, true, m.supportedFeatures!, (ew, e) => writeApiVersionsResponseSupportedFeatureKey(ew, version, flexible, e), "ApiVersionsResponse.SupportedFeatures"));
     if (tag1) writeTaggedField(w, 1, (t) => t.writeInt64(m.finalizedFeaturesEpoch!));
-    if (tag2) writeTaggedField(w, 2, (t) => writeArray(t, flexible, m.finalizedFeatures!, (ew, e) => writeApiVersionsResponseFinalizedFeatureKey(ew, version, flexible, e), "ApiVersionsResponse.FinalizedFeatures"));
+    if (tag2) writeTaggedField(w, 2, (t) => writeArray(t, true, m.finalizedFeatures!, (ew, e) => writeApiVersionsResponseFinalizedFeatureKey(ew, version, flexible, e), "ApiVersionsResponse.FinalizedFeatures"));
     if (tag3) writeTaggedField(w, 3, (t) => t.writeBool(m.zkMigrationReady!));
   }
 }
@@ -152,7 +152,7 @@ function writeApiVersionsResponseApiVersion(w: Writer, version: number, flexible
 
 function readApiVersionsResponseSupportedFeatureKey(r: Reader, version: number, flexible: boolean): ApiVersionsResponseSupportedFeatureKey {
   const out: ApiVersionsResponseSupportedFeatureKey = {
-    name: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
     minVersion: r.readInt16(),
     maxVersion: r.readInt16(),
   };
@@ -161,7 +161,7 @@ function readApiVersionsResponseSupportedFeatureKey(r: Reader, version: number, 
 }
 
 function writeApiVersionsResponseSupportedFeatureKey(w: Writer, version: number, flexible: boolean, m: ApiVersionsResponseSupportedFeatureKeyInput): void {
-  (flexible ? w.writeCompactString((m.name !== undefined ? m.name : '')) : w.writeString((m.name !== undefined ? m.name : '')));
+  w.writeCompactString((m.name !== undefined ? m.name : ''));
   w.writeInt16((m.minVersion !== undefined ? m.minVersion : 0));
   w.writeInt16((m.maxVersion !== undefined ? m.maxVersion : 0));
   if (flexible) w.writeUVarint(0);
@@ -169,7 +169,7 @@ function writeApiVersionsResponseSupportedFeatureKey(w: Writer, version: number,
 
 function readApiVersionsResponseFinalizedFeatureKey(r: Reader, version: number, flexible: boolean): ApiVersionsResponseFinalizedFeatureKey {
   const out: ApiVersionsResponseFinalizedFeatureKey = {
-    name: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
     maxVersionLevel: r.readInt16(),
     minVersionLevel: r.readInt16(),
   };
@@ -178,7 +178,7 @@ function readApiVersionsResponseFinalizedFeatureKey(r: Reader, version: number, 
 }
 
 function writeApiVersionsResponseFinalizedFeatureKey(w: Writer, version: number, flexible: boolean, m: ApiVersionsResponseFinalizedFeatureKeyInput): void {
-  (flexible ? w.writeCompactString((m.name !== undefined ? m.name : '')) : w.writeString((m.name !== undefined ? m.name : '')));
+  w.writeCompactString((m.name !== undefined ? m.name : ''));
   w.writeInt16((m.maxVersionLevel !== undefined ? m.maxVersionLevel : 0));
   w.writeInt16((m.minVersionLevel !== undefined ? m.minVersionLevel : 0));
   if (flexible) w.writeUVarint(0);

@@ -65,7 +65,7 @@ function readAssignReplicasToDirsRequest(r: Reader, version: number, flexible: b
   const out: AssignReplicasToDirsRequest = {
     brokerId: r.readInt32(),
     brokerEpoch: r.readInt64(),
-    directories: readArray(r, flexible, 18, (e) => readAssignReplicasToDirsRequestDirectoryData(e, version, flexible)),
+    directories: readArray(r, true, 18, (e) => readAssignReplicasToDirsRequestDirectoryData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -74,14 +74,14 @@ function readAssignReplicasToDirsRequest(r: Reader, version: number, flexible: b
 function writeAssignReplicasToDirsRequest(w: Writer, version: number, flexible: boolean, m: AssignReplicasToDirsRequestInput): void {
   w.writeInt32(m.brokerId);
   w.writeInt64((m.brokerEpoch !== undefined ? m.brokerEpoch : -1n));
-  writeArray(w, flexible, m.directories, (ew, e) => writeAssignReplicasToDirsRequestDirectoryData(ew, version, flexible, e), "AssignReplicasToDirsRequest.Directories");
+  writeArray(w, true, m.directories, (ew, e) => writeAssignReplicasToDirsRequestDirectoryData(ew, version, flexible, e), "AssignReplicasToDirsRequest.Directories");
   if (flexible) w.writeUVarint(0);
 }
 
 function readAssignReplicasToDirsRequestDirectoryData(r: Reader, version: number, flexible: boolean): AssignReplicasToDirsRequestDirectoryData {
   const out: AssignReplicasToDirsRequestDirectoryData = {
     id: r.readUuid(),
-    topics: readArray(r, flexible, 18, (e) => readAssignReplicasToDirsRequestTopicData(e, version, flexible)),
+    topics: readArray(r, true, 18, (e) => readAssignReplicasToDirsRequestTopicData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -89,14 +89,14 @@ function readAssignReplicasToDirsRequestDirectoryData(r: Reader, version: number
 
 function writeAssignReplicasToDirsRequestDirectoryData(w: Writer, version: number, flexible: boolean, m: AssignReplicasToDirsRequestDirectoryDataInput): void {
   w.writeUuid(m.id);
-  writeArray(w, flexible, m.topics, (ew, e) => writeAssignReplicasToDirsRequestTopicData(ew, version, flexible, e), "AssignReplicasToDirsRequest.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeAssignReplicasToDirsRequestTopicData(ew, version, flexible, e), "AssignReplicasToDirsRequest.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readAssignReplicasToDirsRequestTopicData(r: Reader, version: number, flexible: boolean): AssignReplicasToDirsRequestTopicData {
   const out: AssignReplicasToDirsRequestTopicData = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 5, (e) => readAssignReplicasToDirsRequestPartitionData(e, version, flexible)),
+    partitions: readArray(r, true, 5, (e) => readAssignReplicasToDirsRequestPartitionData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -104,7 +104,7 @@ function readAssignReplicasToDirsRequestTopicData(r: Reader, version: number, fl
 
 function writeAssignReplicasToDirsRequestTopicData(w: Writer, version: number, flexible: boolean, m: AssignReplicasToDirsRequestTopicDataInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => writeAssignReplicasToDirsRequestPartitionData(ew, version, flexible, e), "AssignReplicasToDirsRequest.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeAssignReplicasToDirsRequestPartitionData(ew, version, flexible, e), "AssignReplicasToDirsRequest.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

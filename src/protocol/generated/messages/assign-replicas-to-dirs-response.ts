@@ -67,7 +67,7 @@ function readAssignReplicasToDirsResponse(r: Reader, version: number, flexible: 
   const out: AssignReplicasToDirsResponse = {
     throttleTimeMs: r.readInt32(),
     errorCode: r.readInt16(),
-    directories: readArray(r, flexible, 18, (e) => readAssignReplicasToDirsResponseDirectoryData(e, version, flexible)),
+    directories: readArray(r, true, 18, (e) => readAssignReplicasToDirsResponseDirectoryData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -76,14 +76,14 @@ function readAssignReplicasToDirsResponse(r: Reader, version: number, flexible: 
 function writeAssignReplicasToDirsResponse(w: Writer, version: number, flexible: boolean, m: AssignReplicasToDirsResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
   w.writeInt16(m.errorCode);
-  writeArray(w, flexible, m.directories, (ew, e) => writeAssignReplicasToDirsResponseDirectoryData(ew, version, flexible, e), "AssignReplicasToDirsResponse.Directories");
+  writeArray(w, true, m.directories, (ew, e) => writeAssignReplicasToDirsResponseDirectoryData(ew, version, flexible, e), "AssignReplicasToDirsResponse.Directories");
   if (flexible) w.writeUVarint(0);
 }
 
 function readAssignReplicasToDirsResponseDirectoryData(r: Reader, version: number, flexible: boolean): AssignReplicasToDirsResponseDirectoryData {
   const out: AssignReplicasToDirsResponseDirectoryData = {
     id: r.readUuid(),
-    topics: readArray(r, flexible, 18, (e) => readAssignReplicasToDirsResponseTopicData(e, version, flexible)),
+    topics: readArray(r, true, 18, (e) => readAssignReplicasToDirsResponseTopicData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -91,14 +91,14 @@ function readAssignReplicasToDirsResponseDirectoryData(r: Reader, version: numbe
 
 function writeAssignReplicasToDirsResponseDirectoryData(w: Writer, version: number, flexible: boolean, m: AssignReplicasToDirsResponseDirectoryDataInput): void {
   w.writeUuid(m.id);
-  writeArray(w, flexible, m.topics, (ew, e) => writeAssignReplicasToDirsResponseTopicData(ew, version, flexible, e), "AssignReplicasToDirsResponse.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeAssignReplicasToDirsResponseTopicData(ew, version, flexible, e), "AssignReplicasToDirsResponse.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readAssignReplicasToDirsResponseTopicData(r: Reader, version: number, flexible: boolean): AssignReplicasToDirsResponseTopicData {
   const out: AssignReplicasToDirsResponseTopicData = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 7, (e) => readAssignReplicasToDirsResponsePartitionData(e, version, flexible)),
+    partitions: readArray(r, true, 7, (e) => readAssignReplicasToDirsResponsePartitionData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -106,7 +106,7 @@ function readAssignReplicasToDirsResponseTopicData(r: Reader, version: number, f
 
 function writeAssignReplicasToDirsResponseTopicData(w: Writer, version: number, flexible: boolean, m: AssignReplicasToDirsResponseTopicDataInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => writeAssignReplicasToDirsResponsePartitionData(ew, version, flexible, e), "AssignReplicasToDirsResponse.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeAssignReplicasToDirsResponsePartitionData(ew, version, flexible, e), "AssignReplicasToDirsResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -76,7 +76,7 @@ function readBeginQuorumEpochRequest(r: Reader, version: number, flexible: boole
     clusterId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
     voterId: (version >= 1 ? r.readInt32() : -1),
     topics: readArray(r, flexible, 3, (e) => readBeginQuorumEpochRequestTopicData(e, version, flexible)),
-    leaderEndpoints: (version >= 1 ? readArray(r, flexible, 5, (e) => readBeginQuorumEpochRequestLeaderEndpoint(e, version, flexible)) : []),
+    leaderEndpoints: (version >= 1 ? readArray(r, true, 5, (e) => readBeginQuorumEpochRequestLeaderEndpoint(e, version, flexible)) : []),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -86,7 +86,7 @@ function writeBeginQuorumEpochRequest(w: Writer, version: number, flexible: bool
   (flexible ? w.writeCompactNullableString((m.clusterId !== undefined ? m.clusterId : null)) : w.writeNullableString((m.clusterId !== undefined ? m.clusterId : null)));
   if (version >= 1) w.writeInt32((m.voterId !== undefined ? m.voterId : -1));
   writeArray(w, flexible, m.topics, (ew, e) => writeBeginQuorumEpochRequestTopicData(ew, version, flexible, e), "BeginQuorumEpochRequest.Topics");
-  if (version >= 1) writeArray(w, flexible, (m.leaderEndpoints !== undefined ? m.leaderEndpoints : []), (ew, e) => writeBeginQuorumEpochRequestLeaderEndpoint(ew, version, flexible, e), "BeginQuorumEpochRequest.LeaderEndpoints");
+  if (version >= 1) writeArray(w, true, (m.leaderEndpoints !== undefined ? m.leaderEndpoints : []), (ew, e) => writeBeginQuorumEpochRequestLeaderEndpoint(ew, version, flexible, e), "BeginQuorumEpochRequest.LeaderEndpoints");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -126,8 +126,8 @@ function writeBeginQuorumEpochRequestPartitionData(w: Writer, version: number, f
 
 function readBeginQuorumEpochRequestLeaderEndpoint(r: Reader, version: number, flexible: boolean): BeginQuorumEpochRequestLeaderEndpoint {
   const out: BeginQuorumEpochRequestLeaderEndpoint = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
+    host: r.readCompactString(),
     port: r.readUInt16(),
   };
   if (flexible) r.skipTaggedFields();
@@ -135,8 +135,8 @@ function readBeginQuorumEpochRequestLeaderEndpoint(r: Reader, version: number, f
 }
 
 function writeBeginQuorumEpochRequestLeaderEndpoint(w: Writer, version: number, flexible: boolean, m: BeginQuorumEpochRequestLeaderEndpointInput): void {
-  (flexible ? w.writeCompactString((m.name !== undefined ? m.name : '')) : w.writeString((m.name !== undefined ? m.name : '')));
-  (flexible ? w.writeCompactString((m.host !== undefined ? m.host : '')) : w.writeString((m.host !== undefined ? m.host : '')));
+  w.writeCompactString((m.name !== undefined ? m.name : ''));
+  w.writeCompactString((m.host !== undefined ? m.host : ''));
   w.writeUInt16((m.port !== undefined ? m.port : 0));
   if (flexible) w.writeUVarint(0);
 }

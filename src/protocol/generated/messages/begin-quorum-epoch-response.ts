@@ -84,7 +84,7 @@ function readBeginQuorumEpochResponse(r: Reader, version: number, flexible: bool
       const t = new Reader(r.buf, r.pos, r.pos + size);
       switch (tag) {
         case 0:
-          if (version >= 1) out.nodeEndpoints = readArray(t, flexible, 8, (e) => readBeginQuorumEpochResponseNodeEndpoint(e, version, flexible));
+          if (version >= 1) out.nodeEndpoints = readArray(t, true, 8, (e) => readBeginQuorumEpochResponseNodeEndpoint(e, version, flexible));
           break;
         default:
           break;
@@ -101,7 +101,7 @@ function writeBeginQuorumEpochResponse(w: Writer, version: number, flexible: boo
   if (flexible) {
     const tag0 = (version >= 1) && m.nodeEndpoints !== undefined && !(m.nodeEndpoints === null || m.nodeEndpoints.length === 0);
     w.writeUVarint((tag0 ? 1 : 0));
-    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, flexible, m.nodeEndpoints!, (ew, e) => writeBeginQuorumEpochResponseNodeEndpoint(ew, version, flexible, e), "BeginQuorumEpochResponse.NodeEndpoints"));
+    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, true, m.nodeEndpoints!, (ew, e) => writeBeginQuorumEpochResponseNodeEndpoint(ew, version, flexible, e), "BeginQuorumEpochResponse.NodeEndpoints"));
   }
 }
 
@@ -142,7 +142,7 @@ function writeBeginQuorumEpochResponsePartitionData(w: Writer, version: number, 
 function readBeginQuorumEpochResponseNodeEndpoint(r: Reader, version: number, flexible: boolean): BeginQuorumEpochResponseNodeEndpoint {
   const out: BeginQuorumEpochResponseNodeEndpoint = {
     nodeId: r.readInt32(),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    host: r.readCompactString(),
     port: r.readUInt16(),
   };
   if (flexible) r.skipTaggedFields();
@@ -151,7 +151,7 @@ function readBeginQuorumEpochResponseNodeEndpoint(r: Reader, version: number, fl
 
 function writeBeginQuorumEpochResponseNodeEndpoint(w: Writer, version: number, flexible: boolean, m: BeginQuorumEpochResponseNodeEndpointInput): void {
   w.writeInt32((m.nodeId !== undefined ? m.nodeId : 0));
-  (flexible ? w.writeCompactString((m.host !== undefined ? m.host : '')) : w.writeString((m.host !== undefined ? m.host : '')));
+  w.writeCompactString((m.host !== undefined ? m.host : ''));
   w.writeUInt16((m.port !== undefined ? m.port : 0));
   if (flexible) w.writeUVarint(0);
 }

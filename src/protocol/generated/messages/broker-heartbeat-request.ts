@@ -57,7 +57,7 @@ function readBrokerHeartbeatRequest(r: Reader, version: number, flexible: boolea
       const t = new Reader(r.buf, r.pos, r.pos + size);
       switch (tag) {
         case 0:
-          if (version >= 1) out.offlineLogDirs = readArray(t, flexible, 16, (e) => e.readUuid());
+          if (version >= 1) out.offlineLogDirs = readArray(t, true, 16, (e) => e.readUuid());
           break;
         default:
           break;
@@ -77,7 +77,7 @@ function writeBrokerHeartbeatRequest(w: Writer, version: number, flexible: boole
   if (flexible) {
     const tag0 = (version >= 1) && m.offlineLogDirs !== undefined && !(m.offlineLogDirs === null || m.offlineLogDirs.length === 0);
     w.writeUVarint((tag0 ? 1 : 0));
-    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, flexible, m.offlineLogDirs!, (ew, e) => ew.writeUuid(e), "BrokerHeartbeatRequest.OfflineLogDirs"));
+    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, true, m.offlineLogDirs!, (ew, e) => ew.writeUuid(e), "BrokerHeartbeatRequest.OfflineLogDirs"));
   }
 }
 

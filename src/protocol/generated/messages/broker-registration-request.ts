@@ -74,13 +74,13 @@ export function encodeBrokerRegistrationRequest(w: Writer, version: number, mess
 function readBrokerRegistrationRequest(r: Reader, version: number, flexible: boolean): BrokerRegistrationRequest {
   const out: BrokerRegistrationRequest = {
     brokerId: r.readInt32(),
-    clusterId: (flexible ? r.readCompactString() : r.readString()),
+    clusterId: r.readCompactString(),
     incarnationId: r.readUuid(),
-    listeners: readArray(r, flexible, 7, (e) => readBrokerRegistrationRequestListener(e, version, flexible)),
-    features: readArray(r, flexible, 6, (e) => readBrokerRegistrationRequestFeature(e, version, flexible)),
-    rack: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    listeners: readArray(r, true, 7, (e) => readBrokerRegistrationRequestListener(e, version, flexible)),
+    features: readArray(r, true, 6, (e) => readBrokerRegistrationRequestFeature(e, version, flexible)),
+    rack: r.readCompactNullableString(),
     isMigratingZkBroker: (version >= 1 ? r.readBool() : false),
-    logDirs: (version >= 2 ? readArray(r, flexible, 16, (e) => e.readUuid()) : []),
+    logDirs: (version >= 2 ? readArray(r, true, 16, (e) => e.readUuid()) : []),
     previousBrokerEpoch: (version >= 3 ? r.readInt64() : -1n),
   };
   if (flexible) r.skipTaggedFields();
@@ -89,21 +89,21 @@ function readBrokerRegistrationRequest(r: Reader, version: number, flexible: boo
 
 function writeBrokerRegistrationRequest(w: Writer, version: number, flexible: boolean, m: BrokerRegistrationRequestInput): void {
   w.writeInt32(m.brokerId);
-  (flexible ? w.writeCompactString(m.clusterId) : w.writeString(m.clusterId));
+  w.writeCompactString(m.clusterId);
   w.writeUuid(m.incarnationId);
-  writeArray(w, flexible, m.listeners, (ew, e) => writeBrokerRegistrationRequestListener(ew, version, flexible, e), "BrokerRegistrationRequest.Listeners");
-  writeArray(w, flexible, m.features, (ew, e) => writeBrokerRegistrationRequestFeature(ew, version, flexible, e), "BrokerRegistrationRequest.Features");
-  (flexible ? w.writeCompactNullableString(m.rack) : w.writeNullableString(m.rack));
+  writeArray(w, true, m.listeners, (ew, e) => writeBrokerRegistrationRequestListener(ew, version, flexible, e), "BrokerRegistrationRequest.Listeners");
+  writeArray(w, true, m.features, (ew, e) => writeBrokerRegistrationRequestFeature(ew, version, flexible, e), "BrokerRegistrationRequest.Features");
+  w.writeCompactNullableString(m.rack);
   if (version >= 1) w.writeBool((m.isMigratingZkBroker !== undefined ? m.isMigratingZkBroker : false));
-  if (version >= 2) writeArray(w, flexible, (m.logDirs !== undefined ? m.logDirs : []), (ew, e) => ew.writeUuid(e), "BrokerRegistrationRequest.LogDirs");
+  if (version >= 2) writeArray(w, true, (m.logDirs !== undefined ? m.logDirs : []), (ew, e) => ew.writeUuid(e), "BrokerRegistrationRequest.LogDirs");
   if (version >= 3) w.writeInt64((m.previousBrokerEpoch !== undefined ? m.previousBrokerEpoch : -1n));
   if (flexible) w.writeUVarint(0);
 }
 
 function readBrokerRegistrationRequestListener(r: Reader, version: number, flexible: boolean): BrokerRegistrationRequestListener {
   const out: BrokerRegistrationRequestListener = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
+    host: r.readCompactString(),
     port: r.readUInt16(),
     securityProtocol: r.readInt16(),
   };
@@ -112,8 +112,8 @@ function readBrokerRegistrationRequestListener(r: Reader, version: number, flexi
 }
 
 function writeBrokerRegistrationRequestListener(w: Writer, version: number, flexible: boolean, m: BrokerRegistrationRequestListenerInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  (flexible ? w.writeCompactString(m.host) : w.writeString(m.host));
+  w.writeCompactString(m.name);
+  w.writeCompactString(m.host);
   w.writeUInt16(m.port);
   w.writeInt16(m.securityProtocol);
   if (flexible) w.writeUVarint(0);
@@ -121,7 +121,7 @@ function writeBrokerRegistrationRequestListener(w: Writer, version: number, flex
 
 function readBrokerRegistrationRequestFeature(r: Reader, version: number, flexible: boolean): BrokerRegistrationRequestFeature {
   const out: BrokerRegistrationRequestFeature = {
-    name: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
     minSupportedVersion: r.readInt16(),
     maxSupportedVersion: r.readInt16(),
   };
@@ -130,7 +130,7 @@ function readBrokerRegistrationRequestFeature(r: Reader, version: number, flexib
 }
 
 function writeBrokerRegistrationRequestFeature(w: Writer, version: number, flexible: boolean, m: BrokerRegistrationRequestFeatureInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
+  w.writeCompactString(m.name);
   w.writeInt16(m.minSupportedVersion);
   w.writeInt16(m.maxSupportedVersion);
   if (flexible) w.writeUVarint(0);

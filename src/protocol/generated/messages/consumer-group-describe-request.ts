@@ -33,7 +33,7 @@ export function encodeConsumerGroupDescribeRequest(w: Writer, version: number, m
 
 function readConsumerGroupDescribeRequest(r: Reader, version: number, flexible: boolean): ConsumerGroupDescribeRequest {
   const out: ConsumerGroupDescribeRequest = {
-    groupIds: readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())),
+    groupIds: readArray(r, true, 1, (e) => e.readCompactString()),
     includeAuthorizedOperations: r.readBool(),
   };
   if (flexible) r.skipTaggedFields();
@@ -41,7 +41,7 @@ function readConsumerGroupDescribeRequest(r: Reader, version: number, flexible: 
 }
 
 function writeConsumerGroupDescribeRequest(w: Writer, version: number, flexible: boolean, m: ConsumerGroupDescribeRequestInput): void {
-  writeArray(w, flexible, m.groupIds, (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "ConsumerGroupDescribeRequest.GroupIds");
+  writeArray(w, true, m.groupIds, (ew, e) => ew.writeCompactString(e), "ConsumerGroupDescribeRequest.GroupIds");
   w.writeBool(m.includeAuthorizedOperations);
   if (flexible) w.writeUVarint(0);
 }

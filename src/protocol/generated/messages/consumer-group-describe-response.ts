@@ -104,7 +104,7 @@ export function encodeConsumerGroupDescribeResponse(w: Writer, version: number, 
 function readConsumerGroupDescribeResponse(r: Reader, version: number, flexible: boolean): ConsumerGroupDescribeResponse {
   const out: ConsumerGroupDescribeResponse = {
     throttleTimeMs: r.readInt32(),
-    groups: readArray(r, flexible, 20, (e) => readConsumerGroupDescribeResponseDescribedGroup(e, version, flexible)),
+    groups: readArray(r, true, 20, (e) => readConsumerGroupDescribeResponseDescribedGroup(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -112,20 +112,20 @@ function readConsumerGroupDescribeResponse(r: Reader, version: number, flexible:
 
 function writeConsumerGroupDescribeResponse(w: Writer, version: number, flexible: boolean, m: ConsumerGroupDescribeResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
-  writeArray(w, flexible, m.groups, (ew, e) => writeConsumerGroupDescribeResponseDescribedGroup(ew, version, flexible, e), "ConsumerGroupDescribeResponse.Groups");
+  writeArray(w, true, m.groups, (ew, e) => writeConsumerGroupDescribeResponseDescribedGroup(ew, version, flexible, e), "ConsumerGroupDescribeResponse.Groups");
   if (flexible) w.writeUVarint(0);
 }
 
 function readConsumerGroupDescribeResponseDescribedGroup(r: Reader, version: number, flexible: boolean): ConsumerGroupDescribeResponseDescribedGroup {
   const out: ConsumerGroupDescribeResponseDescribedGroup = {
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    groupId: (flexible ? r.readCompactString() : r.readString()),
-    groupState: (flexible ? r.readCompactString() : r.readString()),
+    errorMessage: r.readCompactNullableString(),
+    groupId: r.readCompactString(),
+    groupState: r.readCompactString(),
     groupEpoch: r.readInt32(),
     assignmentEpoch: r.readInt32(),
-    assignorName: (flexible ? r.readCompactString() : r.readString()),
-    members: readArray(r, flexible, 16, (e) => readConsumerGroupDescribeResponseMember(e, version, flexible)),
+    assignorName: r.readCompactString(),
+    members: readArray(r, true, 16, (e) => readConsumerGroupDescribeResponseMember(e, version, flexible)),
     authorizedOperations: r.readInt32(),
   };
   if (flexible) r.skipTaggedFields();
@@ -134,27 +134,27 @@ function readConsumerGroupDescribeResponseDescribedGroup(r: Reader, version: num
 
 function writeConsumerGroupDescribeResponseDescribedGroup(w: Writer, version: number, flexible: boolean, m: ConsumerGroupDescribeResponseDescribedGroupInput): void {
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)));
-  (flexible ? w.writeCompactString(m.groupId) : w.writeString(m.groupId));
-  (flexible ? w.writeCompactString(m.groupState) : w.writeString(m.groupState));
+  w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null));
+  w.writeCompactString(m.groupId);
+  w.writeCompactString(m.groupState);
   w.writeInt32(m.groupEpoch);
   w.writeInt32(m.assignmentEpoch);
-  (flexible ? w.writeCompactString(m.assignorName) : w.writeString(m.assignorName));
-  writeArray(w, flexible, m.members, (ew, e) => writeConsumerGroupDescribeResponseMember(ew, version, flexible, e), "ConsumerGroupDescribeResponse.Members");
+  w.writeCompactString(m.assignorName);
+  writeArray(w, true, m.members, (ew, e) => writeConsumerGroupDescribeResponseMember(ew, version, flexible, e), "ConsumerGroupDescribeResponse.Members");
   w.writeInt32((m.authorizedOperations !== undefined ? m.authorizedOperations : -2147483648));
   if (flexible) w.writeUVarint(0);
 }
 
 function readConsumerGroupDescribeResponseMember(r: Reader, version: number, flexible: boolean): ConsumerGroupDescribeResponseMember {
   const out: ConsumerGroupDescribeResponseMember = {
-    memberId: (flexible ? r.readCompactString() : r.readString()),
-    instanceId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    rackId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    memberId: r.readCompactString(),
+    instanceId: r.readCompactNullableString(),
+    rackId: r.readCompactNullableString(),
     memberEpoch: r.readInt32(),
-    clientId: (flexible ? r.readCompactString() : r.readString()),
-    clientHost: (flexible ? r.readCompactString() : r.readString()),
-    subscribedTopicNames: readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())),
-    subscribedTopicRegex: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    clientId: r.readCompactString(),
+    clientHost: r.readCompactString(),
+    subscribedTopicNames: readArray(r, true, 1, (e) => e.readCompactString()),
+    subscribedTopicRegex: r.readCompactNullableString(),
     assignment: readConsumerGroupDescribeResponseAssignment(r, version, flexible),
     targetAssignment: readConsumerGroupDescribeResponseAssignment(r, version, flexible),
   };
@@ -163,14 +163,14 @@ function readConsumerGroupDescribeResponseMember(r: Reader, version: number, fle
 }
 
 function writeConsumerGroupDescribeResponseMember(w: Writer, version: number, flexible: boolean, m: ConsumerGroupDescribeResponseMemberInput): void {
-  (flexible ? w.writeCompactString(m.memberId) : w.writeString(m.memberId));
-  (flexible ? w.writeCompactNullableString((m.instanceId !== undefined ? m.instanceId : null)) : w.writeNullableString((m.instanceId !== undefined ? m.instanceId : null)));
-  (flexible ? w.writeCompactNullableString((m.rackId !== undefined ? m.rackId : null)) : w.writeNullableString((m.rackId !== undefined ? m.rackId : null)));
+  w.writeCompactString(m.memberId);
+  w.writeCompactNullableString((m.instanceId !== undefined ? m.instanceId : null));
+  w.writeCompactNullableString((m.rackId !== undefined ? m.rackId : null));
   w.writeInt32(m.memberEpoch);
-  (flexible ? w.writeCompactString(m.clientId) : w.writeString(m.clientId));
-  (flexible ? w.writeCompactString(m.clientHost) : w.writeString(m.clientHost));
-  writeArray(w, flexible, m.subscribedTopicNames, (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "ConsumerGroupDescribeResponse.SubscribedTopicNames");
-  (flexible ? w.writeCompactNullableString((m.subscribedTopicRegex !== undefined ? m.subscribedTopicRegex : null)) : w.writeNullableString((m.subscribedTopicRegex !== undefined ? m.subscribedTopicRegex : null)));
+  w.writeCompactString(m.clientId);
+  w.writeCompactString(m.clientHost);
+  writeArray(w, true, m.subscribedTopicNames, (ew, e) => ew.writeCompactString(e), "ConsumerGroupDescribeResponse.SubscribedTopicNames");
+  w.writeCompactNullableString((m.subscribedTopicRegex !== undefined ? m.subscribedTopicRegex : null));
   writeConsumerGroupDescribeResponseAssignment(w, version, flexible, m.assignment);
   writeConsumerGroupDescribeResponseAssignment(w, version, flexible, m.targetAssignment);
   if (flexible) w.writeUVarint(0);
@@ -178,22 +178,22 @@ function writeConsumerGroupDescribeResponseMember(w: Writer, version: number, fl
 
 function readConsumerGroupDescribeResponseAssignment(r: Reader, version: number, flexible: boolean): ConsumerGroupDescribeResponseAssignment {
   const out: ConsumerGroupDescribeResponseAssignment = {
-    topicPartitions: readArray(r, flexible, 19, (e) => readConsumerGroupDescribeResponseTopicPartitions(e, version, flexible)),
+    topicPartitions: readArray(r, true, 19, (e) => readConsumerGroupDescribeResponseTopicPartitions(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeConsumerGroupDescribeResponseAssignment(w: Writer, version: number, flexible: boolean, m: ConsumerGroupDescribeResponseAssignmentInput): void {
-  writeArray(w, flexible, m.topicPartitions, (ew, e) => writeConsumerGroupDescribeResponseTopicPartitions(ew, version, flexible, e), "ConsumerGroupDescribeResponse.TopicPartitions");
+  writeArray(w, true, m.topicPartitions, (ew, e) => writeConsumerGroupDescribeResponseTopicPartitions(ew, version, flexible, e), "ConsumerGroupDescribeResponse.TopicPartitions");
   if (flexible) w.writeUVarint(0);
 }
 
 function readConsumerGroupDescribeResponseTopicPartitions(r: Reader, version: number, flexible: boolean): ConsumerGroupDescribeResponseTopicPartitions {
   const out: ConsumerGroupDescribeResponseTopicPartitions = {
     topicId: r.readUuid(),
-    topicName: (flexible ? r.readCompactString() : r.readString()),
-    partitions: readArray(r, flexible, 4, (e) => e.readInt32()),
+    topicName: r.readCompactString(),
+    partitions: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -201,8 +201,8 @@ function readConsumerGroupDescribeResponseTopicPartitions(r: Reader, version: nu
 
 function writeConsumerGroupDescribeResponseTopicPartitions(w: Writer, version: number, flexible: boolean, m: ConsumerGroupDescribeResponseTopicPartitionsInput): void {
   w.writeUuid(m.topicId);
-  (flexible ? w.writeCompactString(m.topicName) : w.writeString(m.topicName));
-  writeArray(w, flexible, m.partitions, (ew, e) => ew.writeInt32(e), "ConsumerGroupDescribeResponse.Partitions");
+  w.writeCompactString(m.topicName);
+  writeArray(w, true, m.partitions, (ew, e) => ew.writeInt32(e), "ConsumerGroupDescribeResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { ZERO_UUID, nonNull, readArray, readNullableArray, writeArray, writeNullableArray } from '../../codec-runtime.js';
+import { ZERO_UUID, readArray, readNullableArray, writeArray, writeNullableArray } from '../../codec-runtime.js';
 
 /** ConsumerGroupHeartbeatRequest: versions 0-1, flexible from 0. */
 export const consumerGroupHeartbeatRequestVersions = {
@@ -59,39 +59,39 @@ export function encodeConsumerGroupHeartbeatRequest(w: Writer, version: number, 
 
 function readConsumerGroupHeartbeatRequest(r: Reader, version: number, flexible: boolean): ConsumerGroupHeartbeatRequest {
   const out: ConsumerGroupHeartbeatRequest = {
-    groupId: (flexible ? r.readCompactString() : r.readString()),
-    memberId: (flexible ? r.readCompactString() : r.readString()),
+    groupId: r.readCompactString(),
+    memberId: r.readCompactString(),
     memberEpoch: r.readInt32(),
-    instanceId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    rackId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    instanceId: r.readCompactNullableString(),
+    rackId: r.readCompactNullableString(),
     rebalanceTimeoutMs: r.readInt32(),
-    subscribedTopicNames: readNullableArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())),
-    subscribedTopicRegex: (version >= 1 ? (flexible ? (version >= 1 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 1 ? r.readNullableString() : r.readString())) : null),
-    serverAssignor: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    topicPartitions: readNullableArray(r, flexible, 1, (e) => readConsumerGroupHeartbeatRequestTopicPartitions(e, version, flexible)),
+    subscribedTopicNames: readNullableArray(r, true, 1, (e) => e.readCompactString()),
+    subscribedTopicRegex: (version >= 1 ? r.readCompactNullableString() : null),
+    serverAssignor: r.readCompactNullableString(),
+    topicPartitions: readNullableArray(r, true, 1, (e) => readConsumerGroupHeartbeatRequestTopicPartitions(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeConsumerGroupHeartbeatRequest(w: Writer, version: number, flexible: boolean, m: ConsumerGroupHeartbeatRequestInput): void {
-  (flexible ? w.writeCompactString(m.groupId) : w.writeString(m.groupId));
-  (flexible ? w.writeCompactString(m.memberId) : w.writeString(m.memberId));
+  w.writeCompactString(m.groupId);
+  w.writeCompactString(m.memberId);
   w.writeInt32(m.memberEpoch);
-  (flexible ? w.writeCompactNullableString((m.instanceId !== undefined ? m.instanceId : null)) : w.writeNullableString((m.instanceId !== undefined ? m.instanceId : null)));
-  (flexible ? w.writeCompactNullableString((m.rackId !== undefined ? m.rackId : null)) : w.writeNullableString((m.rackId !== undefined ? m.rackId : null)));
+  w.writeCompactNullableString((m.instanceId !== undefined ? m.instanceId : null));
+  w.writeCompactNullableString((m.rackId !== undefined ? m.rackId : null));
   w.writeInt32((m.rebalanceTimeoutMs !== undefined ? m.rebalanceTimeoutMs : -1));
-  writeNullableArray(w, flexible, (m.subscribedTopicNames !== undefined ? m.subscribedTopicNames : null), (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)));
-  if (version >= 1) (flexible ? (version >= 1 ? w.writeCompactNullableString((m.subscribedTopicRegex !== undefined ? m.subscribedTopicRegex : null)) : w.writeCompactString(nonNull((m.subscribedTopicRegex !== undefined ? m.subscribedTopicRegex : null), "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex"))) : (version >= 1 ? w.writeNullableString((m.subscribedTopicRegex !== undefined ? m.subscribedTopicRegex : null)) : w.writeString(nonNull((m.subscribedTopicRegex !== undefined ? m.subscribedTopicRegex : null), "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex"))));
-  (flexible ? w.writeCompactNullableString((m.serverAssignor !== undefined ? m.serverAssignor : null)) : w.writeNullableString((m.serverAssignor !== undefined ? m.serverAssignor : null)));
-  writeNullableArray(w, flexible, (m.topicPartitions !== undefined ? m.topicPartitions : null), (ew, e) => writeConsumerGroupHeartbeatRequestTopicPartitions(ew, version, flexible, e));
+  writeNullableArray(w, true, (m.subscribedTopicNames !== undefined ? m.subscribedTopicNames : null), (ew, e) => ew.writeCompactString(e));
+  if (version >= 1) w.writeCompactNullableString((m.subscribedTopicRegex !== undefined ? m.subscribedTopicRegex : null));
+  w.writeCompactNullableString((m.serverAssignor !== undefined ? m.serverAssignor : null));
+  writeNullableArray(w, true, (m.topicPartitions !== undefined ? m.topicPartitions : null), (ew, e) => writeConsumerGroupHeartbeatRequestTopicPartitions(ew, version, flexible, e));
   if (flexible) w.writeUVarint(0);
 }
 
 function readConsumerGroupHeartbeatRequestTopicPartitions(r: Reader, version: number, flexible: boolean): ConsumerGroupHeartbeatRequestTopicPartitions {
   const out: ConsumerGroupHeartbeatRequestTopicPartitions = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 4, (e) => e.readInt32()),
+    partitions: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -99,7 +99,7 @@ function readConsumerGroupHeartbeatRequestTopicPartitions(r: Reader, version: nu
 
 function writeConsumerGroupHeartbeatRequestTopicPartitions(w: Writer, version: number, flexible: boolean, m: ConsumerGroupHeartbeatRequestTopicPartitionsInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => ew.writeInt32(e), "ConsumerGroupHeartbeatRequest.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => ew.writeInt32(e), "ConsumerGroupHeartbeatRequest.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

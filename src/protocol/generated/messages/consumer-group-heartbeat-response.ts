@@ -63,8 +63,8 @@ function readConsumerGroupHeartbeatResponse(r: Reader, version: number, flexible
   const out: ConsumerGroupHeartbeatResponse = {
     throttleTimeMs: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    memberId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    errorMessage: r.readCompactNullableString(),
+    memberId: r.readCompactNullableString(),
     memberEpoch: r.readInt32(),
     heartbeatIntervalMs: r.readInt32(),
     assignment: (r.readInt8() < 0 ? null : readConsumerGroupHeartbeatResponseAssignment(r, version, flexible)),
@@ -76,8 +76,8 @@ function readConsumerGroupHeartbeatResponse(r: Reader, version: number, flexible
 function writeConsumerGroupHeartbeatResponse(w: Writer, version: number, flexible: boolean, m: ConsumerGroupHeartbeatResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)));
-  (flexible ? w.writeCompactNullableString((m.memberId !== undefined ? m.memberId : null)) : w.writeNullableString((m.memberId !== undefined ? m.memberId : null)));
+  w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null));
+  w.writeCompactNullableString((m.memberId !== undefined ? m.memberId : null));
   w.writeInt32(m.memberEpoch);
   w.writeInt32(m.heartbeatIntervalMs);
   ((m.assignment !== undefined ? m.assignment : null) === null ? w.writeInt8(-1) : (w.writeInt8(1), writeConsumerGroupHeartbeatResponseAssignment(w, version, flexible, nonNull((m.assignment !== undefined ? m.assignment : null), "ConsumerGroupHeartbeatResponse.Assignment"))));
@@ -86,21 +86,21 @@ function writeConsumerGroupHeartbeatResponse(w: Writer, version: number, flexibl
 
 function readConsumerGroupHeartbeatResponseAssignment(r: Reader, version: number, flexible: boolean): ConsumerGroupHeartbeatResponseAssignment {
   const out: ConsumerGroupHeartbeatResponseAssignment = {
-    topicPartitions: readArray(r, flexible, 18, (e) => readConsumerGroupHeartbeatResponseTopicPartitions(e, version, flexible)),
+    topicPartitions: readArray(r, true, 18, (e) => readConsumerGroupHeartbeatResponseTopicPartitions(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeConsumerGroupHeartbeatResponseAssignment(w: Writer, version: number, flexible: boolean, m: ConsumerGroupHeartbeatResponseAssignmentInput): void {
-  writeArray(w, flexible, m.topicPartitions, (ew, e) => writeConsumerGroupHeartbeatResponseTopicPartitions(ew, version, flexible, e), "ConsumerGroupHeartbeatResponse.TopicPartitions");
+  writeArray(w, true, m.topicPartitions, (ew, e) => writeConsumerGroupHeartbeatResponseTopicPartitions(ew, version, flexible, e), "ConsumerGroupHeartbeatResponse.TopicPartitions");
   if (flexible) w.writeUVarint(0);
 }
 
 function readConsumerGroupHeartbeatResponseTopicPartitions(r: Reader, version: number, flexible: boolean): ConsumerGroupHeartbeatResponseTopicPartitions {
   const out: ConsumerGroupHeartbeatResponseTopicPartitions = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 4, (e) => e.readInt32()),
+    partitions: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -108,7 +108,7 @@ function readConsumerGroupHeartbeatResponseTopicPartitions(r: Reader, version: n
 
 function writeConsumerGroupHeartbeatResponseTopicPartitions(w: Writer, version: number, flexible: boolean, m: ConsumerGroupHeartbeatResponseTopicPartitionsInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => ew.writeInt32(e), "ConsumerGroupHeartbeatResponse.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => ew.writeInt32(e), "ConsumerGroupHeartbeatResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { nonNull, readArray, writeArray } from '../../codec-runtime.js';
+import { readArray, writeArray } from '../../codec-runtime.js';
 
 /** ConsumerProtocolSubscription: versions 0-3, flexible from never. */
 export const consumerProtocolSubscriptionVersions = {
@@ -53,7 +53,7 @@ function readConsumerProtocolSubscription(r: Reader, version: number, flexible: 
     userData: r.readNullableBytes(),
     ownedPartitions: (version >= 1 ? readArray(r, false, 6, (e) => readConsumerProtocolSubscriptionTopicPartition(e, version, flexible)) : []),
     generationId: (version >= 2 ? r.readInt32() : -1),
-    rackId: (version >= 3 ? (version >= 3 ? r.readNullableString() : r.readString()) : null),
+    rackId: (version >= 3 ? r.readNullableString() : null),
   };
   return out;
 }
@@ -63,7 +63,7 @@ function writeConsumerProtocolSubscription(w: Writer, version: number, flexible:
   w.writeNullableBytes((m.userData !== undefined ? m.userData : null));
   if (version >= 1) writeArray(w, false, (m.ownedPartitions !== undefined ? m.ownedPartitions : []), (ew, e) => writeConsumerProtocolSubscriptionTopicPartition(ew, version, flexible, e), "ConsumerProtocolSubscription.OwnedPartitions");
   if (version >= 2) w.writeInt32((m.generationId !== undefined ? m.generationId : -1));
-  if (version >= 3) (version >= 3 ? w.writeNullableString((m.rackId !== undefined ? m.rackId : null)) : w.writeString(nonNull((m.rackId !== undefined ? m.rackId : null), "ConsumerProtocolSubscription.RackId")));
+  if (version >= 3) w.writeNullableString((m.rackId !== undefined ? m.rackId : null));
 }
 
 function readConsumerProtocolSubscriptionTopicPartition(r: Reader, version: number, flexible: boolean): ConsumerProtocolSubscriptionTopicPartition {

@@ -68,8 +68,8 @@ function readControllerRegistrationRequest(r: Reader, version: number, flexible:
     controllerId: r.readInt32(),
     incarnationId: r.readUuid(),
     zkMigrationReady: r.readBool(),
-    listeners: readArray(r, flexible, 7, (e) => readControllerRegistrationRequestListener(e, version, flexible)),
-    features: readArray(r, flexible, 6, (e) => readControllerRegistrationRequestFeature(e, version, flexible)),
+    listeners: readArray(r, true, 7, (e) => readControllerRegistrationRequestListener(e, version, flexible)),
+    features: readArray(r, true, 6, (e) => readControllerRegistrationRequestFeature(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -79,15 +79,15 @@ function writeControllerRegistrationRequest(w: Writer, version: number, flexible
   w.writeInt32(m.controllerId);
   w.writeUuid(m.incarnationId);
   w.writeBool(m.zkMigrationReady);
-  writeArray(w, flexible, m.listeners, (ew, e) => writeControllerRegistrationRequestListener(ew, version, flexible, e), "ControllerRegistrationRequest.Listeners");
-  writeArray(w, flexible, m.features, (ew, e) => writeControllerRegistrationRequestFeature(ew, version, flexible, e), "ControllerRegistrationRequest.Features");
+  writeArray(w, true, m.listeners, (ew, e) => writeControllerRegistrationRequestListener(ew, version, flexible, e), "ControllerRegistrationRequest.Listeners");
+  writeArray(w, true, m.features, (ew, e) => writeControllerRegistrationRequestFeature(ew, version, flexible, e), "ControllerRegistrationRequest.Features");
   if (flexible) w.writeUVarint(0);
 }
 
 function readControllerRegistrationRequestListener(r: Reader, version: number, flexible: boolean): ControllerRegistrationRequestListener {
   const out: ControllerRegistrationRequestListener = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
+    host: r.readCompactString(),
     port: r.readUInt16(),
     securityProtocol: r.readInt16(),
   };
@@ -96,8 +96,8 @@ function readControllerRegistrationRequestListener(r: Reader, version: number, f
 }
 
 function writeControllerRegistrationRequestListener(w: Writer, version: number, flexible: boolean, m: ControllerRegistrationRequestListenerInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  (flexible ? w.writeCompactString(m.host) : w.writeString(m.host));
+  w.writeCompactString(m.name);
+  w.writeCompactString(m.host);
   w.writeUInt16(m.port);
   w.writeInt16(m.securityProtocol);
   if (flexible) w.writeUVarint(0);
@@ -105,7 +105,7 @@ function writeControllerRegistrationRequestListener(w: Writer, version: number, 
 
 function readControllerRegistrationRequestFeature(r: Reader, version: number, flexible: boolean): ControllerRegistrationRequestFeature {
   const out: ControllerRegistrationRequestFeature = {
-    name: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
     minSupportedVersion: r.readInt16(),
     maxSupportedVersion: r.readInt16(),
   };
@@ -114,7 +114,7 @@ function readControllerRegistrationRequestFeature(r: Reader, version: number, fl
 }
 
 function writeControllerRegistrationRequestFeature(w: Writer, version: number, flexible: boolean, m: ControllerRegistrationRequestFeatureInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
+  w.writeCompactString(m.name);
   w.writeInt16(m.minSupportedVersion);
   w.writeInt16(m.maxSupportedVersion);
   if (flexible) w.writeUVarint(0);

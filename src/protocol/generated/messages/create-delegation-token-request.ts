@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { nonNull, readArray, writeArray } from '../../codec-runtime.js';
+import { readArray, writeArray } from '../../codec-runtime.js';
 
 /** CreateDelegationTokenRequest: versions 0-3, flexible from 2. */
 export const createDelegationTokenRequestVersions = {
@@ -47,8 +47,8 @@ export function encodeCreateDelegationTokenRequest(w: Writer, version: number, m
 
 function readCreateDelegationTokenRequest(r: Reader, version: number, flexible: boolean): CreateDelegationTokenRequest {
   const out: CreateDelegationTokenRequest = {
-    ownerPrincipalType: (version >= 3 ? (flexible ? (version >= 3 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 3 ? r.readNullableString() : r.readString())) : ''),
-    ownerPrincipalName: (version >= 3 ? (flexible ? (version >= 3 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 3 ? r.readNullableString() : r.readString())) : ''),
+    ownerPrincipalType: (version >= 3 ? r.readCompactNullableString() : ''),
+    ownerPrincipalName: (version >= 3 ? r.readCompactNullableString() : ''),
     renewers: readArray(r, flexible, 3, (e) => readCreateDelegationTokenRequestCreatableRenewers(e, version, flexible)),
     maxLifetimeMs: r.readInt64(),
   };
@@ -57,8 +57,8 @@ function readCreateDelegationTokenRequest(r: Reader, version: number, flexible: 
 }
 
 function writeCreateDelegationTokenRequest(w: Writer, version: number, flexible: boolean, m: CreateDelegationTokenRequestInput): void {
-  if (version >= 3) (flexible ? (version >= 3 ? w.writeCompactNullableString((m.ownerPrincipalType !== undefined ? m.ownerPrincipalType : '')) : w.writeCompactString(nonNull((m.ownerPrincipalType !== undefined ? m.ownerPrincipalType : ''), "CreateDelegationTokenRequest.OwnerPrincipalType"))) : (version >= 3 ? w.writeNullableString((m.ownerPrincipalType !== undefined ? m.ownerPrincipalType : '')) : w.writeString(nonNull((m.ownerPrincipalType !== undefined ? m.ownerPrincipalType : ''), "CreateDelegationTokenRequest.OwnerPrincipalType"))));
-  if (version >= 3) (flexible ? (version >= 3 ? w.writeCompactNullableString((m.ownerPrincipalName !== undefined ? m.ownerPrincipalName : '')) : w.writeCompactString(nonNull((m.ownerPrincipalName !== undefined ? m.ownerPrincipalName : ''), "CreateDelegationTokenRequest.OwnerPrincipalName"))) : (version >= 3 ? w.writeNullableString((m.ownerPrincipalName !== undefined ? m.ownerPrincipalName : '')) : w.writeString(nonNull((m.ownerPrincipalName !== undefined ? m.ownerPrincipalName : ''), "CreateDelegationTokenRequest.OwnerPrincipalName"))));
+  if (version >= 3) w.writeCompactNullableString((m.ownerPrincipalType !== undefined ? m.ownerPrincipalType : ''));
+  if (version >= 3) w.writeCompactNullableString((m.ownerPrincipalName !== undefined ? m.ownerPrincipalName : ''));
   writeArray(w, flexible, m.renewers, (ew, e) => writeCreateDelegationTokenRequestCreatableRenewers(ew, version, flexible, e), "CreateDelegationTokenRequest.Renewers");
   w.writeInt64(m.maxLifetimeMs);
   if (flexible) w.writeUVarint(0);

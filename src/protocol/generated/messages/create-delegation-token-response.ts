@@ -54,8 +54,8 @@ function readCreateDelegationTokenResponse(r: Reader, version: number, flexible:
     errorCode: r.readInt16(),
     principalType: (flexible ? r.readCompactString() : r.readString()),
     principalName: (flexible ? r.readCompactString() : r.readString()),
-    tokenRequesterPrincipalType: (version >= 3 ? (flexible ? r.readCompactString() : r.readString()) : ''),
-    tokenRequesterPrincipalName: (version >= 3 ? (flexible ? r.readCompactString() : r.readString()) : ''),
+    tokenRequesterPrincipalType: (version >= 3 ? r.readCompactString() : ''),
+    tokenRequesterPrincipalName: (version >= 3 ? r.readCompactString() : ''),
     issueTimestampMs: r.readInt64(),
     expiryTimestampMs: r.readInt64(),
     maxTimestampMs: r.readInt64(),
@@ -71,8 +71,8 @@ function writeCreateDelegationTokenResponse(w: Writer, version: number, flexible
   w.writeInt16(m.errorCode);
   (flexible ? w.writeCompactString(m.principalType) : w.writeString(m.principalType));
   (flexible ? w.writeCompactString(m.principalName) : w.writeString(m.principalName));
-  if (version >= 3) (flexible ? w.writeCompactString((m.tokenRequesterPrincipalType !== undefined ? m.tokenRequesterPrincipalType : '')) : w.writeString((m.tokenRequesterPrincipalType !== undefined ? m.tokenRequesterPrincipalType : '')));
-  if (version >= 3) (flexible ? w.writeCompactString((m.tokenRequesterPrincipalName !== undefined ? m.tokenRequesterPrincipalName : '')) : w.writeString((m.tokenRequesterPrincipalName !== undefined ? m.tokenRequesterPrincipalName : '')));
+  if (version >= 3) w.writeCompactString((m.tokenRequesterPrincipalType !== undefined ? m.tokenRequesterPrincipalType : ''));
+  if (version >= 3) w.writeCompactString((m.tokenRequesterPrincipalName !== undefined ? m.tokenRequesterPrincipalName : ''));
   w.writeInt64(m.issueTimestampMs);
   w.writeInt64(m.expiryTimestampMs);
   w.writeInt64(m.maxTimestampMs);

@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { ZERO_UUID, nonNull, readArray, readNullableArray, writeArray, writeNullableArray, writeTaggedField } from '../../codec-runtime.js';
+import { ZERO_UUID, readArray, readNullableArray, writeArray, writeNullableArray, writeTaggedField } from '../../codec-runtime.js';
 
 /** CreateTopicsResponse: versions 0-7, flexible from 5. */
 export const createTopicsResponseVersions = {
@@ -93,7 +93,7 @@ function readCreateTopicsResponseCreatableTopicResult(r: Reader, version: number
     topicConfigErrorCode: 0,
     numPartitions: (version >= 5 ? r.readInt32() : -1),
     replicationFactor: (version >= 5 ? r.readInt16() : -1),
-    configs: (version >= 5 ? (version >= 5 ? readNullableArray(r, flexible, 1, (e) => readCreateTopicsResponseCreatableTopicConfigs(e, version, flexible)) : readArray(r, flexible, 1, (e) => readCreateTopicsResponseCreatableTopicConfigs(e, version, flexible))) : []),
+    configs: (version >= 5 ? readNullableArray(r, true, 1, (e) => readCreateTopicsResponseCreatableTopicConfigs(e, version, flexible)) : []),
   };
   if (flexible) {
     const tagCount = r.readUVarint();
@@ -122,7 +122,7 @@ function writeCreateTopicsResponseCreatableTopicResult(w: Writer, version: numbe
   if (version >= 1) (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : '')) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : '')));
   if (version >= 5) w.writeInt32((m.numPartitions !== undefined ? m.numPartitions : -1));
   if (version >= 5) w.writeInt16((m.replicationFactor !== undefined ? m.replicationFactor : -1));
-  if (version >= 5) (version >= 5 ? writeNullableArray(w, flexible, (m.configs !== undefined ? m.configs : []), (ew, e) => writeCreateTopicsResponseCreatableTopicConfigs(ew, version, flexible, e)) : writeArray(w, flexible, (m.configs !== undefined ? m.configs : []), (ew, e) => writeCreateTopicsResponseCreatableTopicConfigs(ew, version, flexible, e), "CreateTopicsResponse.Configs"));
+  if (version >= 5) writeNullableArray(w, true, (m.configs !== undefined ? m.configs : []), (ew, e) => writeCreateTopicsResponseCreatableTopicConfigs(ew, version, flexible, e));
   if (flexible) {
     const tag0 = (version >= 5) && m.topicConfigErrorCode !== undefined && !(m.topicConfigErrorCode === 0);
     w.writeUVarint((tag0 ? 1 : 0));
@@ -132,8 +132,8 @@ function writeCreateTopicsResponseCreatableTopicResult(w: Writer, version: numbe
 
 function readCreateTopicsResponseCreatableTopicConfigs(r: Reader, version: number, flexible: boolean): CreateTopicsResponseCreatableTopicConfigs {
   const out: CreateTopicsResponseCreatableTopicConfigs = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    value: (flexible ? (version >= 5 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 5 ? r.readNullableString() : r.readString())),
+    name: r.readCompactString(),
+    value: r.readCompactNullableString(),
     readOnly: r.readBool(),
     configSource: r.readInt8(),
     isSensitive: r.readBool(),
@@ -143,8 +143,8 @@ function readCreateTopicsResponseCreatableTopicConfigs(r: Reader, version: numbe
 }
 
 function writeCreateTopicsResponseCreatableTopicConfigs(w: Writer, version: number, flexible: boolean, m: CreateTopicsResponseCreatableTopicConfigsInput): void {
-  (flexible ? w.writeCompactString((m.name !== undefined ? m.name : '')) : w.writeString((m.name !== undefined ? m.name : '')));
-  (flexible ? (version >= 5 ? w.writeCompactNullableString((m.value !== undefined ? m.value : '')) : w.writeCompactString(nonNull((m.value !== undefined ? m.value : ''), "CreateTopicsResponse.Value"))) : (version >= 5 ? w.writeNullableString((m.value !== undefined ? m.value : '')) : w.writeString(nonNull((m.value !== undefined ? m.value : ''), "CreateTopicsResponse.Value"))));
+  w.writeCompactString((m.name !== undefined ? m.name : ''));
+  w.writeCompactNullableString((m.value !== undefined ? m.value : ''));
   w.writeBool((m.readOnly !== undefined ? m.readOnly : false));
   w.writeInt8((m.configSource !== undefined ? m.configSource : -1));
   w.writeBool((m.isSensitive !== undefined ? m.isSensitive : false));

@@ -35,8 +35,8 @@ export function encodeDefaultPrincipalData(w: Writer, version: number, message: 
 
 function readDefaultPrincipalData(r: Reader, version: number, flexible: boolean): DefaultPrincipalData {
   const out: DefaultPrincipalData = {
-    type: (flexible ? r.readCompactString() : r.readString()),
-    name: (flexible ? r.readCompactString() : r.readString()),
+    type: r.readCompactString(),
+    name: r.readCompactString(),
     tokenAuthenticated: r.readBool(),
   };
   if (flexible) r.skipTaggedFields();
@@ -44,8 +44,8 @@ function readDefaultPrincipalData(r: Reader, version: number, flexible: boolean)
 }
 
 function writeDefaultPrincipalData(w: Writer, version: number, flexible: boolean, m: DefaultPrincipalDataInput): void {
-  (flexible ? w.writeCompactString(m.type) : w.writeString(m.type));
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
+  w.writeCompactString(m.type);
+  w.writeCompactString(m.name);
   w.writeBool(m.tokenAuthenticated);
   if (flexible) w.writeUVarint(0);
 }

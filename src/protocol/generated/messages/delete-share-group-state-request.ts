@@ -51,23 +51,23 @@ export function encodeDeleteShareGroupStateRequest(w: Writer, version: number, m
 
 function readDeleteShareGroupStateRequest(r: Reader, version: number, flexible: boolean): DeleteShareGroupStateRequest {
   const out: DeleteShareGroupStateRequest = {
-    groupId: (flexible ? r.readCompactString() : r.readString()),
-    topics: readArray(r, flexible, 18, (e) => readDeleteShareGroupStateRequestDeleteStateData(e, version, flexible)),
+    groupId: r.readCompactString(),
+    topics: readArray(r, true, 18, (e) => readDeleteShareGroupStateRequestDeleteStateData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeDeleteShareGroupStateRequest(w: Writer, version: number, flexible: boolean, m: DeleteShareGroupStateRequestInput): void {
-  (flexible ? w.writeCompactString(m.groupId) : w.writeString(m.groupId));
-  writeArray(w, flexible, m.topics, (ew, e) => writeDeleteShareGroupStateRequestDeleteStateData(ew, version, flexible, e), "DeleteShareGroupStateRequest.Topics");
+  w.writeCompactString(m.groupId);
+  writeArray(w, true, m.topics, (ew, e) => writeDeleteShareGroupStateRequestDeleteStateData(ew, version, flexible, e), "DeleteShareGroupStateRequest.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readDeleteShareGroupStateRequestDeleteStateData(r: Reader, version: number, flexible: boolean): DeleteShareGroupStateRequestDeleteStateData {
   const out: DeleteShareGroupStateRequestDeleteStateData = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 5, (e) => readDeleteShareGroupStateRequestPartitionData(e, version, flexible)),
+    partitions: readArray(r, true, 5, (e) => readDeleteShareGroupStateRequestPartitionData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -75,7 +75,7 @@ function readDeleteShareGroupStateRequestDeleteStateData(r: Reader, version: num
 
 function writeDeleteShareGroupStateRequestDeleteStateData(w: Writer, version: number, flexible: boolean, m: DeleteShareGroupStateRequestDeleteStateDataInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => writeDeleteShareGroupStateRequestPartitionData(ew, version, flexible, e), "DeleteShareGroupStateRequest.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeDeleteShareGroupStateRequestPartitionData(ew, version, flexible, e), "DeleteShareGroupStateRequest.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -53,21 +53,21 @@ export function encodeDeleteShareGroupStateResponse(w: Writer, version: number, 
 
 function readDeleteShareGroupStateResponse(r: Reader, version: number, flexible: boolean): DeleteShareGroupStateResponse {
   const out: DeleteShareGroupStateResponse = {
-    results: readArray(r, flexible, 18, (e) => readDeleteShareGroupStateResponseDeleteStateResult(e, version, flexible)),
+    results: readArray(r, true, 18, (e) => readDeleteShareGroupStateResponseDeleteStateResult(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeDeleteShareGroupStateResponse(w: Writer, version: number, flexible: boolean, m: DeleteShareGroupStateResponseInput): void {
-  writeArray(w, flexible, m.results, (ew, e) => writeDeleteShareGroupStateResponseDeleteStateResult(ew, version, flexible, e), "DeleteShareGroupStateResponse.Results");
+  writeArray(w, true, m.results, (ew, e) => writeDeleteShareGroupStateResponseDeleteStateResult(ew, version, flexible, e), "DeleteShareGroupStateResponse.Results");
   if (flexible) w.writeUVarint(0);
 }
 
 function readDeleteShareGroupStateResponseDeleteStateResult(r: Reader, version: number, flexible: boolean): DeleteShareGroupStateResponseDeleteStateResult {
   const out: DeleteShareGroupStateResponseDeleteStateResult = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 8, (e) => readDeleteShareGroupStateResponsePartitionResult(e, version, flexible)),
+    partitions: readArray(r, true, 8, (e) => readDeleteShareGroupStateResponsePartitionResult(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -75,7 +75,7 @@ function readDeleteShareGroupStateResponseDeleteStateResult(r: Reader, version: 
 
 function writeDeleteShareGroupStateResponseDeleteStateResult(w: Writer, version: number, flexible: boolean, m: DeleteShareGroupStateResponseDeleteStateResultInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => writeDeleteShareGroupStateResponsePartitionResult(ew, version, flexible, e), "DeleteShareGroupStateResponse.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeDeleteShareGroupStateResponsePartitionResult(ew, version, flexible, e), "DeleteShareGroupStateResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -83,7 +83,7 @@ function readDeleteShareGroupStateResponsePartitionResult(r: Reader, version: nu
   const out: DeleteShareGroupStateResponsePartitionResult = {
     partition: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    errorMessage: r.readCompactNullableString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -92,7 +92,7 @@ function readDeleteShareGroupStateResponsePartitionResult(r: Reader, version: nu
 function writeDeleteShareGroupStateResponsePartitionResult(w: Writer, version: number, flexible: boolean, m: DeleteShareGroupStateResponsePartitionResultInput): void {
   w.writeInt32(m.partition);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)));
+  w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null));
   if (flexible) w.writeUVarint(0);
 }
 

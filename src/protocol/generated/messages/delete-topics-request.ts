@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { ZERO_UUID, nonNull, readArray, writeArray } from '../../codec-runtime.js';
+import { ZERO_UUID, readArray, writeArray } from '../../codec-runtime.js';
 
 /** DeleteTopicsRequest: versions 0-6, flexible from 4. */
 export const deleteTopicsRequestVersions = {
@@ -45,7 +45,7 @@ export function encodeDeleteTopicsRequest(w: Writer, version: number, message: D
 
 function readDeleteTopicsRequest(r: Reader, version: number, flexible: boolean): DeleteTopicsRequest {
   const out: DeleteTopicsRequest = {
-    topics: (version >= 6 ? readArray(r, flexible, 18, (e) => readDeleteTopicsRequestDeleteTopicState(e, version, flexible)) : []),
+    topics: (version >= 6 ? readArray(r, true, 18, (e) => readDeleteTopicsRequestDeleteTopicState(e, version, flexible)) : []),
     topicNames: (version <= 5 ? readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())) : []),
     timeoutMs: r.readInt32(),
   };
@@ -54,7 +54,7 @@ function readDeleteTopicsRequest(r: Reader, version: number, flexible: boolean):
 }
 
 function writeDeleteTopicsRequest(w: Writer, version: number, flexible: boolean, m: DeleteTopicsRequestInput): void {
-  if (version >= 6) writeArray(w, flexible, (m.topics !== undefined ? m.topics : []), (ew, e) => writeDeleteTopicsRequestDeleteTopicState(ew, version, flexible, e), "DeleteTopicsRequest.Topics");
+  if (version >= 6) writeArray(w, true, (m.topics !== undefined ? m.topics : []), (ew, e) => writeDeleteTopicsRequestDeleteTopicState(ew, version, flexible, e), "DeleteTopicsRequest.Topics");
   if (version <= 5) writeArray(w, flexible, (m.topicNames !== undefined ? m.topicNames : []), (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "DeleteTopicsRequest.TopicNames");
   w.writeInt32(m.timeoutMs);
   if (flexible) w.writeUVarint(0);
@@ -62,7 +62,7 @@ function writeDeleteTopicsRequest(w: Writer, version: number, flexible: boolean,
 
 function readDeleteTopicsRequestDeleteTopicState(r: Reader, version: number, flexible: boolean): DeleteTopicsRequestDeleteTopicState {
   const out: DeleteTopicsRequestDeleteTopicState = {
-    name: (flexible ? (version >= 6 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 6 ? r.readNullableString() : r.readString())),
+    name: r.readCompactNullableString(),
     topicId: r.readUuid(),
   };
   if (flexible) r.skipTaggedFields();
@@ -70,7 +70,7 @@ function readDeleteTopicsRequestDeleteTopicState(r: Reader, version: number, fle
 }
 
 function writeDeleteTopicsRequestDeleteTopicState(w: Writer, version: number, flexible: boolean, m: DeleteTopicsRequestDeleteTopicStateInput): void {
-  (flexible ? (version >= 6 ? w.writeCompactNullableString((m.name !== undefined ? m.name : null)) : w.writeCompactString(nonNull((m.name !== undefined ? m.name : null), "DeleteTopicsRequest.Name"))) : (version >= 6 ? w.writeNullableString((m.name !== undefined ? m.name : null)) : w.writeString(nonNull((m.name !== undefined ? m.name : null), "DeleteTopicsRequest.Name"))));
+  w.writeCompactNullableString((m.name !== undefined ? m.name : null));
   w.writeUuid((m.topicId !== undefined ? m.topicId : ZERO_UUID));
   if (flexible) w.writeUVarint(0);
 }

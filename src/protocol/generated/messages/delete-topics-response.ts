@@ -65,7 +65,7 @@ function readDeleteTopicsResponseDeletableTopicResult(r: Reader, version: number
     name: (flexible ? (version >= 6 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 6 ? r.readNullableString() : r.readString())),
     topicId: (version >= 6 ? r.readUuid() : ZERO_UUID),
     errorCode: r.readInt16(),
-    errorMessage: (version >= 5 ? (flexible ? (version >= 5 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 5 ? r.readNullableString() : r.readString())) : null),
+    errorMessage: (version >= 5 ? r.readCompactNullableString() : null),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -75,7 +75,7 @@ function writeDeleteTopicsResponseDeletableTopicResult(w: Writer, version: numbe
   (flexible ? (version >= 6 ? w.writeCompactNullableString(m.name) : w.writeCompactString(nonNull(m.name, "DeleteTopicsResponse.Name"))) : (version >= 6 ? w.writeNullableString(m.name) : w.writeString(nonNull(m.name, "DeleteTopicsResponse.Name"))));
   if (version >= 6) w.writeUuid((m.topicId !== undefined ? m.topicId : ZERO_UUID));
   w.writeInt16(m.errorCode);
-  if (version >= 5) (flexible ? (version >= 5 ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeCompactString(nonNull((m.errorMessage !== undefined ? m.errorMessage : null), "DeleteTopicsResponse.ErrorMessage"))) : (version >= 5 ? w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeString(nonNull((m.errorMessage !== undefined ? m.errorMessage : null), "DeleteTopicsResponse.ErrorMessage"))));
+  if (version >= 5) w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null));
   if (flexible) w.writeUVarint(0);
 }
 

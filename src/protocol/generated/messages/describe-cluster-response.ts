@@ -61,11 +61,11 @@ function readDescribeClusterResponse(r: Reader, version: number, flexible: boole
   const out: DescribeClusterResponse = {
     throttleTimeMs: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    errorMessage: r.readCompactNullableString(),
     endpointType: (version >= 1 ? r.readInt8() : 1),
-    clusterId: (flexible ? r.readCompactString() : r.readString()),
+    clusterId: r.readCompactString(),
     controllerId: r.readInt32(),
-    brokers: readArray(r, flexible, 11, (e) => readDescribeClusterResponseDescribeClusterBroker(e, version, flexible)),
+    brokers: readArray(r, true, 11, (e) => readDescribeClusterResponseDescribeClusterBroker(e, version, flexible)),
     clusterAuthorizedOperations: r.readInt32(),
   };
   if (flexible) r.skipTaggedFields();
@@ -75,11 +75,11 @@ function readDescribeClusterResponse(r: Reader, version: number, flexible: boole
 function writeDescribeClusterResponse(w: Writer, version: number, flexible: boolean, m: DescribeClusterResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)));
+  w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null));
   if (version >= 1) w.writeInt8((m.endpointType !== undefined ? m.endpointType : 1));
-  (flexible ? w.writeCompactString(m.clusterId) : w.writeString(m.clusterId));
+  w.writeCompactString(m.clusterId);
   w.writeInt32((m.controllerId !== undefined ? m.controllerId : -1));
-  writeArray(w, flexible, m.brokers, (ew, e) => writeDescribeClusterResponseDescribeClusterBroker(ew, version, flexible, e), "DescribeClusterResponse.Brokers");
+  writeArray(w, true, m.brokers, (ew, e) => writeDescribeClusterResponseDescribeClusterBroker(ew, version, flexible, e), "DescribeClusterResponse.Brokers");
   w.writeInt32((m.clusterAuthorizedOperations !== undefined ? m.clusterAuthorizedOperations : -2147483648));
   if (flexible) w.writeUVarint(0);
 }
@@ -87,9 +87,9 @@ function writeDescribeClusterResponse(w: Writer, version: number, flexible: bool
 function readDescribeClusterResponseDescribeClusterBroker(r: Reader, version: number, flexible: boolean): DescribeClusterResponseDescribeClusterBroker {
   const out: DescribeClusterResponseDescribeClusterBroker = {
     brokerId: r.readInt32(),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    host: r.readCompactString(),
     port: r.readInt32(),
-    rack: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    rack: r.readCompactNullableString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -97,9 +97,9 @@ function readDescribeClusterResponseDescribeClusterBroker(r: Reader, version: nu
 
 function writeDescribeClusterResponseDescribeClusterBroker(w: Writer, version: number, flexible: boolean, m: DescribeClusterResponseDescribeClusterBrokerInput): void {
   w.writeInt32(m.brokerId);
-  (flexible ? w.writeCompactString(m.host) : w.writeString(m.host));
+  w.writeCompactString(m.host);
   w.writeInt32(m.port);
-  (flexible ? w.writeCompactNullableString((m.rack !== undefined ? m.rack : null)) : w.writeNullableString((m.rack !== undefined ? m.rack : null)));
+  w.writeCompactNullableString((m.rack !== undefined ? m.rack : null));
   if (flexible) w.writeUVarint(0);
 }
 

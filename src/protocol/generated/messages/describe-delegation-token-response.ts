@@ -90,8 +90,8 @@ function readDescribeDelegationTokenResponseDescribedDelegationToken(r: Reader, 
   const out: DescribeDelegationTokenResponseDescribedDelegationToken = {
     principalType: (flexible ? r.readCompactString() : r.readString()),
     principalName: (flexible ? r.readCompactString() : r.readString()),
-    tokenRequesterPrincipalType: (version >= 3 ? (flexible ? r.readCompactString() : r.readString()) : ''),
-    tokenRequesterPrincipalName: (version >= 3 ? (flexible ? r.readCompactString() : r.readString()) : ''),
+    tokenRequesterPrincipalType: (version >= 3 ? r.readCompactString() : ''),
+    tokenRequesterPrincipalName: (version >= 3 ? r.readCompactString() : ''),
     issueTimestamp: r.readInt64(),
     expiryTimestamp: r.readInt64(),
     maxTimestamp: r.readInt64(),
@@ -106,8 +106,8 @@ function readDescribeDelegationTokenResponseDescribedDelegationToken(r: Reader, 
 function writeDescribeDelegationTokenResponseDescribedDelegationToken(w: Writer, version: number, flexible: boolean, m: DescribeDelegationTokenResponseDescribedDelegationTokenInput): void {
   (flexible ? w.writeCompactString(m.principalType) : w.writeString(m.principalType));
   (flexible ? w.writeCompactString(m.principalName) : w.writeString(m.principalName));
-  if (version >= 3) (flexible ? w.writeCompactString((m.tokenRequesterPrincipalType !== undefined ? m.tokenRequesterPrincipalType : '')) : w.writeString((m.tokenRequesterPrincipalType !== undefined ? m.tokenRequesterPrincipalType : '')));
-  if (version >= 3) (flexible ? w.writeCompactString((m.tokenRequesterPrincipalName !== undefined ? m.tokenRequesterPrincipalName : '')) : w.writeString((m.tokenRequesterPrincipalName !== undefined ? m.tokenRequesterPrincipalName : '')));
+  if (version >= 3) w.writeCompactString((m.tokenRequesterPrincipalType !== undefined ? m.tokenRequesterPrincipalType : ''));
+  if (version >= 3) w.writeCompactString((m.tokenRequesterPrincipalName !== undefined ? m.tokenRequesterPrincipalName : ''));
   w.writeInt64(m.issueTimestamp);
   w.writeInt64(m.expiryTimestamp);
   w.writeInt64(m.maxTimestamp);

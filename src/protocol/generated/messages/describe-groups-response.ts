@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { EMPTY_BUFFER, nonNull, readArray, writeArray } from '../../codec-runtime.js';
+import { EMPTY_BUFFER, readArray, writeArray } from '../../codec-runtime.js';
 
 /** DescribeGroupsResponse: versions 0-5, flexible from 5. */
 export const describeGroupsResponseVersions = {
@@ -112,7 +112,7 @@ function writeDescribeGroupsResponseDescribedGroup(w: Writer, version: number, f
 function readDescribeGroupsResponseDescribedGroupMember(r: Reader, version: number, flexible: boolean): DescribeGroupsResponseDescribedGroupMember {
   const out: DescribeGroupsResponseDescribedGroupMember = {
     memberId: (flexible ? r.readCompactString() : r.readString()),
-    groupInstanceId: (version >= 4 ? (flexible ? (version >= 4 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 4 ? r.readNullableString() : r.readString())) : null),
+    groupInstanceId: (version >= 4 ? (flexible ? r.readCompactNullableString() : r.readNullableString()) : null),
     clientId: (flexible ? r.readCompactString() : r.readString()),
     clientHost: (flexible ? r.readCompactString() : r.readString()),
     memberMetadata: (flexible ? r.readCompactBytes() : r.readBytes()),
@@ -124,7 +124,7 @@ function readDescribeGroupsResponseDescribedGroupMember(r: Reader, version: numb
 
 function writeDescribeGroupsResponseDescribedGroupMember(w: Writer, version: number, flexible: boolean, m: DescribeGroupsResponseDescribedGroupMemberInput): void {
   (flexible ? w.writeCompactString(m.memberId) : w.writeString(m.memberId));
-  if (version >= 4) (flexible ? (version >= 4 ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeCompactString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "DescribeGroupsResponse.GroupInstanceId"))) : (version >= 4 ? w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "DescribeGroupsResponse.GroupInstanceId"))));
+  if (version >= 4) (flexible ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)));
   (flexible ? w.writeCompactString(m.clientId) : w.writeString(m.clientId));
   (flexible ? w.writeCompactString(m.clientHost) : w.writeString(m.clientHost));
   (flexible ? w.writeCompactBytes(m.memberMetadata) : w.writeBytes(m.memberMetadata));

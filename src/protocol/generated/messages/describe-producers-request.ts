@@ -41,29 +41,29 @@ export function encodeDescribeProducersRequest(w: Writer, version: number, messa
 
 function readDescribeProducersRequest(r: Reader, version: number, flexible: boolean): DescribeProducersRequest {
   const out: DescribeProducersRequest = {
-    topics: readArray(r, flexible, 3, (e) => readDescribeProducersRequestTopicRequest(e, version, flexible)),
+    topics: readArray(r, true, 3, (e) => readDescribeProducersRequestTopicRequest(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeDescribeProducersRequest(w: Writer, version: number, flexible: boolean, m: DescribeProducersRequestInput): void {
-  writeArray(w, flexible, m.topics, (ew, e) => writeDescribeProducersRequestTopicRequest(ew, version, flexible, e), "DescribeProducersRequest.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeDescribeProducersRequestTopicRequest(ew, version, flexible, e), "DescribeProducersRequest.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readDescribeProducersRequestTopicRequest(r: Reader, version: number, flexible: boolean): DescribeProducersRequestTopicRequest {
   const out: DescribeProducersRequestTopicRequest = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    partitionIndexes: readArray(r, flexible, 4, (e) => e.readInt32()),
+    name: r.readCompactString(),
+    partitionIndexes: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeDescribeProducersRequestTopicRequest(w: Writer, version: number, flexible: boolean, m: DescribeProducersRequestTopicRequestInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  writeArray(w, flexible, m.partitionIndexes, (ew, e) => ew.writeInt32(e), "DescribeProducersRequest.PartitionIndexes");
+  w.writeCompactString(m.name);
+  writeArray(w, true, m.partitionIndexes, (ew, e) => ew.writeInt32(e), "DescribeProducersRequest.PartitionIndexes");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -76,7 +76,7 @@ export function encodeDescribeProducersResponse(w: Writer, version: number, mess
 function readDescribeProducersResponse(r: Reader, version: number, flexible: boolean): DescribeProducersResponse {
   const out: DescribeProducersResponse = {
     throttleTimeMs: r.readInt32(),
-    topics: readArray(r, flexible, 3, (e) => readDescribeProducersResponseTopicResponse(e, version, flexible)),
+    topics: readArray(r, true, 3, (e) => readDescribeProducersResponseTopicResponse(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -84,22 +84,22 @@ function readDescribeProducersResponse(r: Reader, version: number, flexible: boo
 
 function writeDescribeProducersResponse(w: Writer, version: number, flexible: boolean, m: DescribeProducersResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
-  writeArray(w, flexible, m.topics, (ew, e) => writeDescribeProducersResponseTopicResponse(ew, version, flexible, e), "DescribeProducersResponse.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeDescribeProducersResponseTopicResponse(ew, version, flexible, e), "DescribeProducersResponse.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readDescribeProducersResponseTopicResponse(r: Reader, version: number, flexible: boolean): DescribeProducersResponseTopicResponse {
   const out: DescribeProducersResponseTopicResponse = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    partitions: readArray(r, flexible, 9, (e) => readDescribeProducersResponsePartitionResponse(e, version, flexible)),
+    name: r.readCompactString(),
+    partitions: readArray(r, true, 9, (e) => readDescribeProducersResponsePartitionResponse(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeDescribeProducersResponseTopicResponse(w: Writer, version: number, flexible: boolean, m: DescribeProducersResponseTopicResponseInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  writeArray(w, flexible, m.partitions, (ew, e) => writeDescribeProducersResponsePartitionResponse(ew, version, flexible, e), "DescribeProducersResponse.Partitions");
+  w.writeCompactString(m.name);
+  writeArray(w, true, m.partitions, (ew, e) => writeDescribeProducersResponsePartitionResponse(ew, version, flexible, e), "DescribeProducersResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -107,8 +107,8 @@ function readDescribeProducersResponsePartitionResponse(r: Reader, version: numb
   const out: DescribeProducersResponsePartitionResponse = {
     partitionIndex: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    activeProducers: readArray(r, flexible, 37, (e) => readDescribeProducersResponseProducerState(e, version, flexible)),
+    errorMessage: r.readCompactNullableString(),
+    activeProducers: readArray(r, true, 37, (e) => readDescribeProducersResponseProducerState(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -117,8 +117,8 @@ function readDescribeProducersResponsePartitionResponse(r: Reader, version: numb
 function writeDescribeProducersResponsePartitionResponse(w: Writer, version: number, flexible: boolean, m: DescribeProducersResponsePartitionResponseInput): void {
   w.writeInt32(m.partitionIndex);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)));
-  writeArray(w, flexible, m.activeProducers, (ew, e) => writeDescribeProducersResponseProducerState(ew, version, flexible, e), "DescribeProducersResponse.ActiveProducers");
+  w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null));
+  writeArray(w, true, m.activeProducers, (ew, e) => writeDescribeProducersResponseProducerState(ew, version, flexible, e), "DescribeProducersResponse.ActiveProducers");
   if (flexible) w.writeUVarint(0);
 }
 

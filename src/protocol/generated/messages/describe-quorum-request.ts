@@ -49,29 +49,29 @@ export function encodeDescribeQuorumRequest(w: Writer, version: number, message:
 
 function readDescribeQuorumRequest(r: Reader, version: number, flexible: boolean): DescribeQuorumRequest {
   const out: DescribeQuorumRequest = {
-    topics: readArray(r, flexible, 3, (e) => readDescribeQuorumRequestTopicData(e, version, flexible)),
+    topics: readArray(r, true, 3, (e) => readDescribeQuorumRequestTopicData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeDescribeQuorumRequest(w: Writer, version: number, flexible: boolean, m: DescribeQuorumRequestInput): void {
-  writeArray(w, flexible, m.topics, (ew, e) => writeDescribeQuorumRequestTopicData(ew, version, flexible, e), "DescribeQuorumRequest.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeDescribeQuorumRequestTopicData(ew, version, flexible, e), "DescribeQuorumRequest.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readDescribeQuorumRequestTopicData(r: Reader, version: number, flexible: boolean): DescribeQuorumRequestTopicData {
   const out: DescribeQuorumRequestTopicData = {
-    topicName: (flexible ? r.readCompactString() : r.readString()),
-    partitions: readArray(r, flexible, 5, (e) => readDescribeQuorumRequestPartitionData(e, version, flexible)),
+    topicName: r.readCompactString(),
+    partitions: readArray(r, true, 5, (e) => readDescribeQuorumRequestPartitionData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeDescribeQuorumRequestTopicData(w: Writer, version: number, flexible: boolean, m: DescribeQuorumRequestTopicDataInput): void {
-  (flexible ? w.writeCompactString(m.topicName) : w.writeString(m.topicName));
-  writeArray(w, flexible, m.partitions, (ew, e) => writeDescribeQuorumRequestPartitionData(ew, version, flexible, e), "DescribeQuorumRequest.Partitions");
+  w.writeCompactString(m.topicName);
+  writeArray(w, true, m.partitions, (ew, e) => writeDescribeQuorumRequestPartitionData(ew, version, flexible, e), "DescribeQuorumRequest.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

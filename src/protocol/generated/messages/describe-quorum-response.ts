@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { ZERO_UUID, nonNull, readArray, writeArray } from '../../codec-runtime.js';
+import { ZERO_UUID, readArray, writeArray } from '../../codec-runtime.js';
 
 /** DescribeQuorumResponse: versions 0-2, flexible from 0. */
 export const describeQuorumResponseVersions = {
@@ -108,9 +108,9 @@ export function encodeDescribeQuorumResponse(w: Writer, version: number, message
 function readDescribeQuorumResponse(r: Reader, version: number, flexible: boolean): DescribeQuorumResponse {
   const out: DescribeQuorumResponse = {
     errorCode: r.readInt16(),
-    errorMessage: (version >= 2 ? (flexible ? (version >= 2 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 2 ? r.readNullableString() : r.readString())) : ''),
-    topics: readArray(r, flexible, 3, (e) => readDescribeQuorumResponseTopicData(e, version, flexible)),
-    nodes: (version >= 2 ? readArray(r, flexible, 6, (e) => readDescribeQuorumResponseNode(e, version, flexible)) : []),
+    errorMessage: (version >= 2 ? r.readCompactNullableString() : ''),
+    topics: readArray(r, true, 3, (e) => readDescribeQuorumResponseTopicData(e, version, flexible)),
+    nodes: (version >= 2 ? readArray(r, true, 6, (e) => readDescribeQuorumResponseNode(e, version, flexible)) : []),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -118,24 +118,24 @@ function readDescribeQuorumResponse(r: Reader, version: number, flexible: boolea
 
 function writeDescribeQuorumResponse(w: Writer, version: number, flexible: boolean, m: DescribeQuorumResponseInput): void {
   w.writeInt16(m.errorCode);
-  if (version >= 2) (flexible ? (version >= 2 ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : '')) : w.writeCompactString(nonNull((m.errorMessage !== undefined ? m.errorMessage : ''), "DescribeQuorumResponse.ErrorMessage"))) : (version >= 2 ? w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : '')) : w.writeString(nonNull((m.errorMessage !== undefined ? m.errorMessage : ''), "DescribeQuorumResponse.ErrorMessage"))));
-  writeArray(w, flexible, m.topics, (ew, e) => writeDescribeQuorumResponseTopicData(ew, version, flexible, e), "DescribeQuorumResponse.Topics");
-  if (version >= 2) writeArray(w, flexible, (m.nodes !== undefined ? m.nodes : []), (ew, e) => writeDescribeQuorumResponseNode(ew, version, flexible, e), "DescribeQuorumResponse.Nodes");
+  if (version >= 2) w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : ''));
+  writeArray(w, true, m.topics, (ew, e) => writeDescribeQuorumResponseTopicData(ew, version, flexible, e), "DescribeQuorumResponse.Topics");
+  if (version >= 2) writeArray(w, true, (m.nodes !== undefined ? m.nodes : []), (ew, e) => writeDescribeQuorumResponseNode(ew, version, flexible, e), "DescribeQuorumResponse.Nodes");
   if (flexible) w.writeUVarint(0);
 }
 
 function readDescribeQuorumResponseTopicData(r: Reader, version: number, flexible: boolean): DescribeQuorumResponseTopicData {
   const out: DescribeQuorumResponseTopicData = {
-    topicName: (flexible ? r.readCompactString() : r.readString()),
-    partitions: readArray(r, flexible, 25, (e) => readDescribeQuorumResponsePartitionData(e, version, flexible)),
+    topicName: r.readCompactString(),
+    partitions: readArray(r, true, 25, (e) => readDescribeQuorumResponsePartitionData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeDescribeQuorumResponseTopicData(w: Writer, version: number, flexible: boolean, m: DescribeQuorumResponseTopicDataInput): void {
-  (flexible ? w.writeCompactString(m.topicName) : w.writeString(m.topicName));
-  writeArray(w, flexible, m.partitions, (ew, e) => writeDescribeQuorumResponsePartitionData(ew, version, flexible, e), "DescribeQuorumResponse.Partitions");
+  w.writeCompactString(m.topicName);
+  writeArray(w, true, m.partitions, (ew, e) => writeDescribeQuorumResponsePartitionData(ew, version, flexible, e), "DescribeQuorumResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -143,12 +143,12 @@ function readDescribeQuorumResponsePartitionData(r: Reader, version: number, fle
   const out: DescribeQuorumResponsePartitionData = {
     partitionIndex: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (version >= 2 ? (flexible ? (version >= 2 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 2 ? r.readNullableString() : r.readString())) : ''),
+    errorMessage: (version >= 2 ? r.readCompactNullableString() : ''),
     leaderId: r.readInt32(),
     leaderEpoch: r.readInt32(),
     highWatermark: r.readInt64(),
-    currentVoters: readArray(r, flexible, 13, (e) => readDescribeQuorumResponseReplicaState(e, version, flexible)),
-    observers: readArray(r, flexible, 13, (e) => readDescribeQuorumResponseReplicaState(e, version, flexible)),
+    currentVoters: readArray(r, true, 13, (e) => readDescribeQuorumResponseReplicaState(e, version, flexible)),
+    observers: readArray(r, true, 13, (e) => readDescribeQuorumResponseReplicaState(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -157,12 +157,12 @@ function readDescribeQuorumResponsePartitionData(r: Reader, version: number, fle
 function writeDescribeQuorumResponsePartitionData(w: Writer, version: number, flexible: boolean, m: DescribeQuorumResponsePartitionDataInput): void {
   w.writeInt32(m.partitionIndex);
   w.writeInt16(m.errorCode);
-  if (version >= 2) (flexible ? (version >= 2 ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : '')) : w.writeCompactString(nonNull((m.errorMessage !== undefined ? m.errorMessage : ''), "DescribeQuorumResponse.ErrorMessage"))) : (version >= 2 ? w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : '')) : w.writeString(nonNull((m.errorMessage !== undefined ? m.errorMessage : ''), "DescribeQuorumResponse.ErrorMessage"))));
+  if (version >= 2) w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : ''));
   w.writeInt32(m.leaderId);
   w.writeInt32(m.leaderEpoch);
   w.writeInt64(m.highWatermark);
-  writeArray(w, flexible, m.currentVoters, (ew, e) => writeDescribeQuorumResponseReplicaState(ew, version, flexible, e), "DescribeQuorumResponse.CurrentVoters");
-  writeArray(w, flexible, m.observers, (ew, e) => writeDescribeQuorumResponseReplicaState(ew, version, flexible, e), "DescribeQuorumResponse.Observers");
+  writeArray(w, true, m.currentVoters, (ew, e) => writeDescribeQuorumResponseReplicaState(ew, version, flexible, e), "DescribeQuorumResponse.CurrentVoters");
+  writeArray(w, true, m.observers, (ew, e) => writeDescribeQuorumResponseReplicaState(ew, version, flexible, e), "DescribeQuorumResponse.Observers");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -190,7 +190,7 @@ function writeDescribeQuorumResponseReplicaState(w: Writer, version: number, fle
 function readDescribeQuorumResponseNode(r: Reader, version: number, flexible: boolean): DescribeQuorumResponseNode {
   const out: DescribeQuorumResponseNode = {
     nodeId: r.readInt32(),
-    listeners: readArray(r, flexible, 5, (e) => readDescribeQuorumResponseListener(e, version, flexible)),
+    listeners: readArray(r, true, 5, (e) => readDescribeQuorumResponseListener(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -198,14 +198,14 @@ function readDescribeQuorumResponseNode(r: Reader, version: number, flexible: bo
 
 function writeDescribeQuorumResponseNode(w: Writer, version: number, flexible: boolean, m: DescribeQuorumResponseNodeInput): void {
   w.writeInt32((m.nodeId !== undefined ? m.nodeId : 0));
-  writeArray(w, flexible, (m.listeners !== undefined ? m.listeners : []), (ew, e) => writeDescribeQuorumResponseListener(ew, version, flexible, e), "DescribeQuorumResponse.Listeners");
+  writeArray(w, true, (m.listeners !== undefined ? m.listeners : []), (ew, e) => writeDescribeQuorumResponseListener(ew, version, flexible, e), "DescribeQuorumResponse.Listeners");
   if (flexible) w.writeUVarint(0);
 }
 
 function readDescribeQuorumResponseListener(r: Reader, version: number, flexible: boolean): DescribeQuorumResponseListener {
   const out: DescribeQuorumResponseListener = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
+    host: r.readCompactString(),
     port: r.readUInt16(),
   };
   if (flexible) r.skipTaggedFields();
@@ -213,8 +213,8 @@ function readDescribeQuorumResponseListener(r: Reader, version: number, flexible
 }
 
 function writeDescribeQuorumResponseListener(w: Writer, version: number, flexible: boolean, m: DescribeQuorumResponseListenerInput): void {
-  (flexible ? w.writeCompactString((m.name !== undefined ? m.name : '')) : w.writeString((m.name !== undefined ? m.name : '')));
-  (flexible ? w.writeCompactString((m.host !== undefined ? m.host : '')) : w.writeString((m.host !== undefined ? m.host : '')));
+  w.writeCompactString((m.name !== undefined ? m.name : ''));
+  w.writeCompactString((m.host !== undefined ? m.host : ''));
   w.writeUInt16((m.port !== undefined ? m.port : 0));
   if (flexible) w.writeUVarint(0);
 }

@@ -53,7 +53,7 @@ export function encodeDescribeTopicPartitionsRequest(w: Writer, version: number,
 
 function readDescribeTopicPartitionsRequest(r: Reader, version: number, flexible: boolean): DescribeTopicPartitionsRequest {
   const out: DescribeTopicPartitionsRequest = {
-    topics: readArray(r, flexible, 2, (e) => readDescribeTopicPartitionsRequestTopicRequest(e, version, flexible)),
+    topics: readArray(r, true, 2, (e) => readDescribeTopicPartitionsRequestTopicRequest(e, version, flexible)),
     responsePartitionLimit: r.readInt32(),
     cursor: (r.readInt8() < 0 ? null : readDescribeTopicPartitionsRequestCursor(r, version, flexible)),
   };
@@ -62,7 +62,7 @@ function readDescribeTopicPartitionsRequest(r: Reader, version: number, flexible
 }
 
 function writeDescribeTopicPartitionsRequest(w: Writer, version: number, flexible: boolean, m: DescribeTopicPartitionsRequestInput): void {
-  writeArray(w, flexible, m.topics, (ew, e) => writeDescribeTopicPartitionsRequestTopicRequest(ew, version, flexible, e), "DescribeTopicPartitionsRequest.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeDescribeTopicPartitionsRequestTopicRequest(ew, version, flexible, e), "DescribeTopicPartitionsRequest.Topics");
   w.writeInt32((m.responsePartitionLimit !== undefined ? m.responsePartitionLimit : 2000));
   ((m.cursor !== undefined ? m.cursor : null) === null ? w.writeInt8(-1) : (w.writeInt8(1), writeDescribeTopicPartitionsRequestCursor(w, version, flexible, nonNull((m.cursor !== undefined ? m.cursor : null), "DescribeTopicPartitionsRequest.Cursor"))));
   if (flexible) w.writeUVarint(0);
@@ -70,20 +70,20 @@ function writeDescribeTopicPartitionsRequest(w: Writer, version: number, flexibl
 
 function readDescribeTopicPartitionsRequestTopicRequest(r: Reader, version: number, flexible: boolean): DescribeTopicPartitionsRequestTopicRequest {
   const out: DescribeTopicPartitionsRequestTopicRequest = {
-    name: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeDescribeTopicPartitionsRequestTopicRequest(w: Writer, version: number, flexible: boolean, m: DescribeTopicPartitionsRequestTopicRequestInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
+  w.writeCompactString(m.name);
   if (flexible) w.writeUVarint(0);
 }
 
 function readDescribeTopicPartitionsRequestCursor(r: Reader, version: number, flexible: boolean): DescribeTopicPartitionsRequestCursor {
   const out: DescribeTopicPartitionsRequestCursor = {
-    topicName: (flexible ? r.readCompactString() : r.readString()),
+    topicName: r.readCompactString(),
     partitionIndex: r.readInt32(),
   };
   if (flexible) r.skipTaggedFields();
@@ -91,7 +91,7 @@ function readDescribeTopicPartitionsRequestCursor(r: Reader, version: number, fl
 }
 
 function writeDescribeTopicPartitionsRequestCursor(w: Writer, version: number, flexible: boolean, m: DescribeTopicPartitionsRequestCursorInput): void {
-  (flexible ? w.writeCompactString(m.topicName) : w.writeString(m.topicName));
+  w.writeCompactString(m.topicName);
   w.writeInt32(m.partitionIndex);
   if (flexible) w.writeUVarint(0);
 }

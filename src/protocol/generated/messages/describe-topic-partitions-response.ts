@@ -88,7 +88,7 @@ export function encodeDescribeTopicPartitionsResponse(w: Writer, version: number
 function readDescribeTopicPartitionsResponse(r: Reader, version: number, flexible: boolean): DescribeTopicPartitionsResponse {
   const out: DescribeTopicPartitionsResponse = {
     throttleTimeMs: r.readInt32(),
-    topics: readArray(r, flexible, 26, (e) => readDescribeTopicPartitionsResponseTopic(e, version, flexible)),
+    topics: readArray(r, true, 26, (e) => readDescribeTopicPartitionsResponseTopic(e, version, flexible)),
     nextCursor: (r.readInt8() < 0 ? null : readDescribeTopicPartitionsResponseCursor(r, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
@@ -97,7 +97,7 @@ function readDescribeTopicPartitionsResponse(r: Reader, version: number, flexibl
 
 function writeDescribeTopicPartitionsResponse(w: Writer, version: number, flexible: boolean, m: DescribeTopicPartitionsResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
-  writeArray(w, flexible, m.topics, (ew, e) => writeDescribeTopicPartitionsResponseTopic(ew, version, flexible, e), "DescribeTopicPartitionsResponse.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeDescribeTopicPartitionsResponseTopic(ew, version, flexible, e), "DescribeTopicPartitionsResponse.Topics");
   ((m.nextCursor !== undefined ? m.nextCursor : null) === null ? w.writeInt8(-1) : (w.writeInt8(1), writeDescribeTopicPartitionsResponseCursor(w, version, flexible, nonNull((m.nextCursor !== undefined ? m.nextCursor : null), "DescribeTopicPartitionsResponse.NextCursor"))));
   if (flexible) w.writeUVarint(0);
 }
@@ -105,10 +105,10 @@ function writeDescribeTopicPartitionsResponse(w: Writer, version: number, flexib
 function readDescribeTopicPartitionsResponseTopic(r: Reader, version: number, flexible: boolean): DescribeTopicPartitionsResponseTopic {
   const out: DescribeTopicPartitionsResponseTopic = {
     errorCode: r.readInt16(),
-    name: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    name: r.readCompactNullableString(),
     topicId: r.readUuid(),
     isInternal: r.readBool(),
-    partitions: readArray(r, flexible, 20, (e) => readDescribeTopicPartitionsResponsePartition(e, version, flexible)),
+    partitions: readArray(r, true, 20, (e) => readDescribeTopicPartitionsResponsePartition(e, version, flexible)),
     topicAuthorizedOperations: r.readInt32(),
   };
   if (flexible) r.skipTaggedFields();
@@ -117,10 +117,10 @@ function readDescribeTopicPartitionsResponseTopic(r: Reader, version: number, fl
 
 function writeDescribeTopicPartitionsResponseTopic(w: Writer, version: number, flexible: boolean, m: DescribeTopicPartitionsResponseTopicInput): void {
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString(m.name) : w.writeNullableString(m.name));
+  w.writeCompactNullableString(m.name);
   w.writeUuid(m.topicId);
   w.writeBool((m.isInternal !== undefined ? m.isInternal : false));
-  writeArray(w, flexible, m.partitions, (ew, e) => writeDescribeTopicPartitionsResponsePartition(ew, version, flexible, e), "DescribeTopicPartitionsResponse.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeDescribeTopicPartitionsResponsePartition(ew, version, flexible, e), "DescribeTopicPartitionsResponse.Partitions");
   w.writeInt32((m.topicAuthorizedOperations !== undefined ? m.topicAuthorizedOperations : -2147483648));
   if (flexible) w.writeUVarint(0);
 }
@@ -131,11 +131,11 @@ function readDescribeTopicPartitionsResponsePartition(r: Reader, version: number
     partitionIndex: r.readInt32(),
     leaderId: r.readInt32(),
     leaderEpoch: r.readInt32(),
-    replicaNodes: readArray(r, flexible, 4, (e) => e.readInt32()),
-    isrNodes: readArray(r, flexible, 4, (e) => e.readInt32()),
-    eligibleLeaderReplicas: readNullableArray(r, flexible, 4, (e) => e.readInt32()),
-    lastKnownElr: readNullableArray(r, flexible, 4, (e) => e.readInt32()),
-    offlineReplicas: readArray(r, flexible, 4, (e) => e.readInt32()),
+    replicaNodes: readArray(r, true, 4, (e) => e.readInt32()),
+    isrNodes: readArray(r, true, 4, (e) => e.readInt32()),
+    eligibleLeaderReplicas: readNullableArray(r, true, 4, (e) => e.readInt32()),
+    lastKnownElr: readNullableArray(r, true, 4, (e) => e.readInt32()),
+    offlineReplicas: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -146,17 +146,17 @@ function writeDescribeTopicPartitionsResponsePartition(w: Writer, version: numbe
   w.writeInt32(m.partitionIndex);
   w.writeInt32(m.leaderId);
   w.writeInt32((m.leaderEpoch !== undefined ? m.leaderEpoch : -1));
-  writeArray(w, flexible, m.replicaNodes, (ew, e) => ew.writeInt32(e), "DescribeTopicPartitionsResponse.ReplicaNodes");
-  writeArray(w, flexible, m.isrNodes, (ew, e) => ew.writeInt32(e), "DescribeTopicPartitionsResponse.IsrNodes");
-  writeNullableArray(w, flexible, (m.eligibleLeaderReplicas !== undefined ? m.eligibleLeaderReplicas : null), (ew, e) => ew.writeInt32(e));
-  writeNullableArray(w, flexible, (m.lastKnownElr !== undefined ? m.lastKnownElr : null), (ew, e) => ew.writeInt32(e));
-  writeArray(w, flexible, m.offlineReplicas, (ew, e) => ew.writeInt32(e), "DescribeTopicPartitionsResponse.OfflineReplicas");
+  writeArray(w, true, m.replicaNodes, (ew, e) => ew.writeInt32(e), "DescribeTopicPartitionsResponse.ReplicaNodes");
+  writeArray(w, true, m.isrNodes, (ew, e) => ew.writeInt32(e), "DescribeTopicPartitionsResponse.IsrNodes");
+  writeNullableArray(w, true, (m.eligibleLeaderReplicas !== undefined ? m.eligibleLeaderReplicas : null), (ew, e) => ew.writeInt32(e));
+  writeNullableArray(w, true, (m.lastKnownElr !== undefined ? m.lastKnownElr : null), (ew, e) => ew.writeInt32(e));
+  writeArray(w, true, m.offlineReplicas, (ew, e) => ew.writeInt32(e), "DescribeTopicPartitionsResponse.OfflineReplicas");
   if (flexible) w.writeUVarint(0);
 }
 
 function readDescribeTopicPartitionsResponseCursor(r: Reader, version: number, flexible: boolean): DescribeTopicPartitionsResponseCursor {
   const out: DescribeTopicPartitionsResponseCursor = {
-    topicName: (flexible ? r.readCompactString() : r.readString()),
+    topicName: r.readCompactString(),
     partitionIndex: r.readInt32(),
   };
   if (flexible) r.skipTaggedFields();
@@ -164,7 +164,7 @@ function readDescribeTopicPartitionsResponseCursor(r: Reader, version: number, f
 }
 
 function writeDescribeTopicPartitionsResponseCursor(w: Writer, version: number, flexible: boolean, m: DescribeTopicPartitionsResponseCursorInput): void {
-  (flexible ? w.writeCompactString(m.topicName) : w.writeString(m.topicName));
+  w.writeCompactString(m.topicName);
   w.writeInt32(m.partitionIndex);
   if (flexible) w.writeUVarint(0);
 }

@@ -31,14 +31,14 @@ export function encodeDescribeTransactionsRequest(w: Writer, version: number, me
 
 function readDescribeTransactionsRequest(r: Reader, version: number, flexible: boolean): DescribeTransactionsRequest {
   const out: DescribeTransactionsRequest = {
-    transactionalIds: readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())),
+    transactionalIds: readArray(r, true, 1, (e) => e.readCompactString()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeDescribeTransactionsRequest(w: Writer, version: number, flexible: boolean, m: DescribeTransactionsRequestInput): void {
-  writeArray(w, flexible, m.transactionalIds, (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "DescribeTransactionsRequest.TransactionalIds");
+  writeArray(w, true, m.transactionalIds, (ew, e) => ew.writeCompactString(e), "DescribeTransactionsRequest.TransactionalIds");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -66,7 +66,7 @@ export function encodeDescribeTransactionsResponse(w: Writer, version: number, m
 function readDescribeTransactionsResponse(r: Reader, version: number, flexible: boolean): DescribeTransactionsResponse {
   const out: DescribeTransactionsResponse = {
     throttleTimeMs: r.readInt32(),
-    transactionStates: readArray(r, flexible, 28, (e) => readDescribeTransactionsResponseTransactionState(e, version, flexible)),
+    transactionStates: readArray(r, true, 28, (e) => readDescribeTransactionsResponseTransactionState(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -74,20 +74,20 @@ function readDescribeTransactionsResponse(r: Reader, version: number, flexible: 
 
 function writeDescribeTransactionsResponse(w: Writer, version: number, flexible: boolean, m: DescribeTransactionsResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
-  writeArray(w, flexible, m.transactionStates, (ew, e) => writeDescribeTransactionsResponseTransactionState(ew, version, flexible, e), "DescribeTransactionsResponse.TransactionStates");
+  writeArray(w, true, m.transactionStates, (ew, e) => writeDescribeTransactionsResponseTransactionState(ew, version, flexible, e), "DescribeTransactionsResponse.TransactionStates");
   if (flexible) w.writeUVarint(0);
 }
 
 function readDescribeTransactionsResponseTransactionState(r: Reader, version: number, flexible: boolean): DescribeTransactionsResponseTransactionState {
   const out: DescribeTransactionsResponseTransactionState = {
     errorCode: r.readInt16(),
-    transactionalId: (flexible ? r.readCompactString() : r.readString()),
-    transactionState: (flexible ? r.readCompactString() : r.readString()),
+    transactionalId: r.readCompactString(),
+    transactionState: r.readCompactString(),
     transactionTimeoutMs: r.readInt32(),
     transactionStartTimeMs: r.readInt64(),
     producerId: r.readInt64(),
     producerEpoch: r.readInt16(),
-    topics: readArray(r, flexible, 3, (e) => readDescribeTransactionsResponseTopicData(e, version, flexible)),
+    topics: readArray(r, true, 3, (e) => readDescribeTransactionsResponseTopicData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -95,28 +95,28 @@ function readDescribeTransactionsResponseTransactionState(r: Reader, version: nu
 
 function writeDescribeTransactionsResponseTransactionState(w: Writer, version: number, flexible: boolean, m: DescribeTransactionsResponseTransactionStateInput): void {
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactString(m.transactionalId) : w.writeString(m.transactionalId));
-  (flexible ? w.writeCompactString(m.transactionState) : w.writeString(m.transactionState));
+  w.writeCompactString(m.transactionalId);
+  w.writeCompactString(m.transactionState);
   w.writeInt32(m.transactionTimeoutMs);
   w.writeInt64(m.transactionStartTimeMs);
   w.writeInt64(m.producerId);
   w.writeInt16(m.producerEpoch);
-  writeArray(w, flexible, m.topics, (ew, e) => writeDescribeTransactionsResponseTopicData(ew, version, flexible, e), "DescribeTransactionsResponse.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeDescribeTransactionsResponseTopicData(ew, version, flexible, e), "DescribeTransactionsResponse.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readDescribeTransactionsResponseTopicData(r: Reader, version: number, flexible: boolean): DescribeTransactionsResponseTopicData {
   const out: DescribeTransactionsResponseTopicData = {
-    topic: (flexible ? r.readCompactString() : r.readString()),
-    partitions: readArray(r, flexible, 4, (e) => e.readInt32()),
+    topic: r.readCompactString(),
+    partitions: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeDescribeTransactionsResponseTopicData(w: Writer, version: number, flexible: boolean, m: DescribeTransactionsResponseTopicDataInput): void {
-  (flexible ? w.writeCompactString(m.topic) : w.writeString(m.topic));
-  writeArray(w, flexible, m.partitions, (ew, e) => ew.writeInt32(e), "DescribeTransactionsResponse.Partitions");
+  w.writeCompactString(m.topic);
+  writeArray(w, true, m.partitions, (ew, e) => ew.writeInt32(e), "DescribeTransactionsResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

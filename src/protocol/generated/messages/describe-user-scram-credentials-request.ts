@@ -39,27 +39,27 @@ export function encodeDescribeUserScramCredentialsRequest(w: Writer, version: nu
 
 function readDescribeUserScramCredentialsRequest(r: Reader, version: number, flexible: boolean): DescribeUserScramCredentialsRequest {
   const out: DescribeUserScramCredentialsRequest = {
-    users: readNullableArray(r, flexible, 1, (e) => readDescribeUserScramCredentialsRequestUserName(e, version, flexible)),
+    users: readNullableArray(r, true, 1, (e) => readDescribeUserScramCredentialsRequestUserName(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeDescribeUserScramCredentialsRequest(w: Writer, version: number, flexible: boolean, m: DescribeUserScramCredentialsRequestInput): void {
-  writeNullableArray(w, flexible, m.users, (ew, e) => writeDescribeUserScramCredentialsRequestUserName(ew, version, flexible, e));
+  writeNullableArray(w, true, m.users, (ew, e) => writeDescribeUserScramCredentialsRequestUserName(ew, version, flexible, e));
   if (flexible) w.writeUVarint(0);
 }
 
 function readDescribeUserScramCredentialsRequestUserName(r: Reader, version: number, flexible: boolean): DescribeUserScramCredentialsRequestUserName {
   const out: DescribeUserScramCredentialsRequestUserName = {
-    name: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeDescribeUserScramCredentialsRequestUserName(w: Writer, version: number, flexible: boolean, m: DescribeUserScramCredentialsRequestUserNameInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
+  w.writeCompactString(m.name);
   if (flexible) w.writeUVarint(0);
 }
 

@@ -63,8 +63,8 @@ function readDescribeUserScramCredentialsResponse(r: Reader, version: number, fl
   const out: DescribeUserScramCredentialsResponse = {
     throttleTimeMs: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    results: readArray(r, flexible, 6, (e) => readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(e, version, flexible)),
+    errorMessage: r.readCompactNullableString(),
+    results: readArray(r, true, 6, (e) => readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -73,27 +73,27 @@ function readDescribeUserScramCredentialsResponse(r: Reader, version: number, fl
 function writeDescribeUserScramCredentialsResponse(w: Writer, version: number, flexible: boolean, m: DescribeUserScramCredentialsResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString(m.errorMessage) : w.writeNullableString(m.errorMessage));
-  writeArray(w, flexible, m.results, (ew, e) => writeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(ew, version, flexible, e), "DescribeUserScramCredentialsResponse.Results");
+  w.writeCompactNullableString(m.errorMessage);
+  writeArray(w, true, m.results, (ew, e) => writeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(ew, version, flexible, e), "DescribeUserScramCredentialsResponse.Results");
   if (flexible) w.writeUVarint(0);
 }
 
 function readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(r: Reader, version: number, flexible: boolean): DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult {
   const out: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult = {
-    user: (flexible ? r.readCompactString() : r.readString()),
+    user: r.readCompactString(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    credentialInfos: readArray(r, flexible, 6, (e) => readDescribeUserScramCredentialsResponseCredentialInfo(e, version, flexible)),
+    errorMessage: r.readCompactNullableString(),
+    credentialInfos: readArray(r, true, 6, (e) => readDescribeUserScramCredentialsResponseCredentialInfo(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(w: Writer, version: number, flexible: boolean, m: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultInput): void {
-  (flexible ? w.writeCompactString(m.user) : w.writeString(m.user));
+  w.writeCompactString(m.user);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString(m.errorMessage) : w.writeNullableString(m.errorMessage));
-  writeArray(w, flexible, m.credentialInfos, (ew, e) => writeDescribeUserScramCredentialsResponseCredentialInfo(ew, version, flexible, e), "DescribeUserScramCredentialsResponse.CredentialInfos");
+  w.writeCompactNullableString(m.errorMessage);
+  writeArray(w, true, m.credentialInfos, (ew, e) => writeDescribeUserScramCredentialsResponseCredentialInfo(ew, version, flexible, e), "DescribeUserScramCredentialsResponse.CredentialInfos");
   if (flexible) w.writeUVarint(0);
 }
 

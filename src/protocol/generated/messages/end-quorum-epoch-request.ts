@@ -85,7 +85,7 @@ function readEndQuorumEpochRequest(r: Reader, version: number, flexible: boolean
   const out: EndQuorumEpochRequest = {
     clusterId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
     topics: readArray(r, flexible, 3, (e) => readEndQuorumEpochRequestTopicData(e, version, flexible)),
-    leaderEndpoints: (version >= 1 ? readArray(r, flexible, 5, (e) => readEndQuorumEpochRequestLeaderEndpoint(e, version, flexible)) : []),
+    leaderEndpoints: (version >= 1 ? readArray(r, true, 5, (e) => readEndQuorumEpochRequestLeaderEndpoint(e, version, flexible)) : []),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -94,7 +94,7 @@ function readEndQuorumEpochRequest(r: Reader, version: number, flexible: boolean
 function writeEndQuorumEpochRequest(w: Writer, version: number, flexible: boolean, m: EndQuorumEpochRequestInput): void {
   (flexible ? w.writeCompactNullableString((m.clusterId !== undefined ? m.clusterId : null)) : w.writeNullableString((m.clusterId !== undefined ? m.clusterId : null)));
   writeArray(w, flexible, m.topics, (ew, e) => writeEndQuorumEpochRequestTopicData(ew, version, flexible, e), "EndQuorumEpochRequest.Topics");
-  if (version >= 1) writeArray(w, flexible, (m.leaderEndpoints !== undefined ? m.leaderEndpoints : []), (ew, e) => writeEndQuorumEpochRequestLeaderEndpoint(ew, version, flexible, e), "EndQuorumEpochRequest.LeaderEndpoints");
+  if (version >= 1) writeArray(w, true, (m.leaderEndpoints !== undefined ? m.leaderEndpoints : []), (ew, e) => writeEndQuorumEpochRequestLeaderEndpoint(ew, version, flexible, e), "EndQuorumEpochRequest.LeaderEndpoints");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -118,8 +118,8 @@ function readEndQuorumEpochRequestPartitionData(r: Reader, version: number, flex
     partitionIndex: r.readInt32(),
     leaderId: r.readInt32(),
     leaderEpoch: r.readInt32(),
-    preferredSuccessors: (version <= 0 ? readArray(r, flexible, 4, (e) => e.readInt32()) : []),
-    preferredCandidates: (version >= 1 ? readArray(r, flexible, 21, (e) => readEndQuorumEpochRequestReplicaInfo(e, version, flexible)) : []),
+    preferredSuccessors: (version <= 0 ? readArray(r, false, 4, (e) => e.readInt32()) : []),
+    preferredCandidates: (version >= 1 ? readArray(r, true, 21, (e) => readEndQuorumEpochRequestReplicaInfo(e, version, flexible)) : []),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -129,8 +129,8 @@ function writeEndQuorumEpochRequestPartitionData(w: Writer, version: number, fle
   w.writeInt32(m.partitionIndex);
   w.writeInt32(m.leaderId);
   w.writeInt32(m.leaderEpoch);
-  if (version <= 0) writeArray(w, flexible, (m.preferredSuccessors !== undefined ? m.preferredSuccessors : []), (ew, e) => ew.writeInt32(e), "EndQuorumEpochRequest.PreferredSuccessors");
-  if (version >= 1) writeArray(w, flexible, (m.preferredCandidates !== undefined ? m.preferredCandidates : []), (ew, e) => writeEndQuorumEpochRequestReplicaInfo(ew, version, flexible, e), "EndQuorumEpochRequest.PreferredCandidates");
+  if (version <= 0) writeArray(w, false, (m.preferredSuccessors !== undefined ? m.preferredSuccessors : []), (ew, e) => ew.writeInt32(e), "EndQuorumEpochRequest.PreferredSuccessors");
+  if (version >= 1) writeArray(w, true, (m.preferredCandidates !== undefined ? m.preferredCandidates : []), (ew, e) => writeEndQuorumEpochRequestReplicaInfo(ew, version, flexible, e), "EndQuorumEpochRequest.PreferredCandidates");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -151,8 +151,8 @@ function writeEndQuorumEpochRequestReplicaInfo(w: Writer, version: number, flexi
 
 function readEndQuorumEpochRequestLeaderEndpoint(r: Reader, version: number, flexible: boolean): EndQuorumEpochRequestLeaderEndpoint {
   const out: EndQuorumEpochRequestLeaderEndpoint = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
+    host: r.readCompactString(),
     port: r.readUInt16(),
   };
   if (flexible) r.skipTaggedFields();
@@ -160,8 +160,8 @@ function readEndQuorumEpochRequestLeaderEndpoint(r: Reader, version: number, fle
 }
 
 function writeEndQuorumEpochRequestLeaderEndpoint(w: Writer, version: number, flexible: boolean, m: EndQuorumEpochRequestLeaderEndpointInput): void {
-  (flexible ? w.writeCompactString((m.name !== undefined ? m.name : '')) : w.writeString((m.name !== undefined ? m.name : '')));
-  (flexible ? w.writeCompactString((m.host !== undefined ? m.host : '')) : w.writeString((m.host !== undefined ? m.host : '')));
+  w.writeCompactString((m.name !== undefined ? m.name : ''));
+  w.writeCompactString((m.host !== undefined ? m.host : ''));
   w.writeUInt16((m.port !== undefined ? m.port : 0));
   if (flexible) w.writeUVarint(0);
 }

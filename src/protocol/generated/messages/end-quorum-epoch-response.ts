@@ -84,7 +84,7 @@ function readEndQuorumEpochResponse(r: Reader, version: number, flexible: boolea
       const t = new Reader(r.buf, r.pos, r.pos + size);
       switch (tag) {
         case 0:
-          if (version >= 1) out.nodeEndpoints = readArray(t, flexible, 8, (e) => readEndQuorumEpochResponseNodeEndpoint(e, version, flexible));
+          if (version >= 1) out.nodeEndpoints = readArray(t, true, 8, (e) => readEndQuorumEpochResponseNodeEndpoint(e, version, flexible));
           break;
         default:
           break;
@@ -101,7 +101,7 @@ function writeEndQuorumEpochResponse(w: Writer, version: number, flexible: boole
   if (flexible) {
     const tag0 = (version >= 1) && m.nodeEndpoints !== undefined && !(m.nodeEndpoints === null || m.nodeEndpoints.length === 0);
     w.writeUVarint((tag0 ? 1 : 0));
-    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, flexible, m.nodeEndpoints!, (ew, e) => writeEndQuorumEpochResponseNodeEndpoint(ew, version, flexible, e), "EndQuorumEpochResponse.NodeEndpoints"));
+    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, true, m.nodeEndpoints!, (ew, e) => writeEndQuorumEpochResponseNodeEndpoint(ew, version, flexible, e), "EndQuorumEpochResponse.NodeEndpoints"));
   }
 }
 
@@ -142,7 +142,7 @@ function writeEndQuorumEpochResponsePartitionData(w: Writer, version: number, fl
 function readEndQuorumEpochResponseNodeEndpoint(r: Reader, version: number, flexible: boolean): EndQuorumEpochResponseNodeEndpoint {
   const out: EndQuorumEpochResponseNodeEndpoint = {
     nodeId: r.readInt32(),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    host: r.readCompactString(),
     port: r.readUInt16(),
   };
   if (flexible) r.skipTaggedFields();
@@ -151,7 +151,7 @@ function readEndQuorumEpochResponseNodeEndpoint(r: Reader, version: number, flex
 
 function writeEndQuorumEpochResponseNodeEndpoint(w: Writer, version: number, flexible: boolean, m: EndQuorumEpochResponseNodeEndpointInput): void {
   w.writeInt32((m.nodeId !== undefined ? m.nodeId : 0));
-  (flexible ? w.writeCompactString((m.host !== undefined ? m.host : '')) : w.writeString((m.host !== undefined ? m.host : '')));
+  w.writeCompactString((m.host !== undefined ? m.host : ''));
   w.writeUInt16((m.port !== undefined ? m.port : 0));
   if (flexible) w.writeUVarint(0);
 }

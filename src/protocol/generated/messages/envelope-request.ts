@@ -35,18 +35,18 @@ export function encodeEnvelopeRequest(w: Writer, version: number, message: Envel
 
 function readEnvelopeRequest(r: Reader, version: number, flexible: boolean): EnvelopeRequest {
   const out: EnvelopeRequest = {
-    requestData: (flexible ? r.readCompactBytes() : r.readBytes()),
-    requestPrincipal: (flexible ? r.readCompactNullableBytes() : r.readNullableBytes()),
-    clientHostAddress: (flexible ? r.readCompactBytes() : r.readBytes()),
+    requestData: r.readCompactBytes(),
+    requestPrincipal: r.readCompactNullableBytes(),
+    clientHostAddress: r.readCompactBytes(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeEnvelopeRequest(w: Writer, version: number, flexible: boolean, m: EnvelopeRequestInput): void {
-  (flexible ? w.writeCompactBytes(m.requestData) : w.writeBytes(m.requestData));
-  (flexible ? w.writeCompactNullableBytes(m.requestPrincipal) : w.writeNullableBytes(m.requestPrincipal));
-  (flexible ? w.writeCompactBytes(m.clientHostAddress) : w.writeBytes(m.clientHostAddress));
+  w.writeCompactBytes(m.requestData);
+  w.writeCompactNullableBytes(m.requestPrincipal);
+  w.writeCompactBytes(m.clientHostAddress);
   if (flexible) w.writeUVarint(0);
 }
 

@@ -33,7 +33,7 @@ export function encodeEnvelopeResponse(w: Writer, version: number, message: Enve
 
 function readEnvelopeResponse(r: Reader, version: number, flexible: boolean): EnvelopeResponse {
   const out: EnvelopeResponse = {
-    responseData: (flexible ? r.readCompactNullableBytes() : r.readNullableBytes()),
+    responseData: r.readCompactNullableBytes(),
     errorCode: r.readInt16(),
   };
   if (flexible) r.skipTaggedFields();
@@ -41,7 +41,7 @@ function readEnvelopeResponse(r: Reader, version: number, flexible: boolean): En
 }
 
 function writeEnvelopeResponse(w: Writer, version: number, flexible: boolean, m: EnvelopeResponseInput): void {
-  (flexible ? w.writeCompactNullableBytes((m.responseData !== undefined ? m.responseData : null)) : w.writeNullableBytes((m.responseData !== undefined ? m.responseData : null)));
+  w.writeCompactNullableBytes((m.responseData !== undefined ? m.responseData : null));
   w.writeInt16(m.errorCode);
   if (flexible) w.writeUVarint(0);
 }

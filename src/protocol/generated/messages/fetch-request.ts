@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { ZERO_UUID, nonNull, readArray, writeArray, writeTaggedField } from '../../codec-runtime.js';
+import { ZERO_UUID, readArray, writeArray, writeTaggedField } from '../../codec-runtime.js';
 
 /** FetchRequest: versions 0-17, flexible from 12. */
 export const fetchRequestVersions = {
@@ -129,7 +129,7 @@ function readFetchRequest(r: Reader, version: number, flexible: boolean): FetchR
       const t = new Reader(r.buf, r.pos, r.pos + size);
       switch (tag) {
         case 0:
-          if (version >= 12) out.clusterId = (flexible ? (version >= 12 ? t.readCompactNullableString() : t.readCompactString()) : (version >= 12 ? t.readNullableString() : t.readString()));
+          if (version >= 12) out.clusterId = t.readCompactNullableString();
           break;
         case 1:
           if (version >= 15) out.replicaState = readFetchRequestReplicaState(t, version, flexible);
@@ -158,7 +158,7 @@ function writeFetchRequest(w: Writer, version: number, flexible: boolean, m: Fet
     const tag0 = (version >= 12) && m.clusterId !== undefined && !(m.clusterId === null);
     const tag1 = (version >= 15) && m.replicaState !== undefined && !(isDefaultFetchRequestReplicaState(m.replicaState));
     w.writeUVarint((tag0 ? 1 : 0) + (tag1 ? 1 : 0));
-    if (tag0) writeTaggedField(w, 0, (t) => (flexible ? (version >= 12 ? t.writeCompactNullableString(m.clusterId!) : t.writeCompactString(nonNull(m.clusterId!, "FetchRequest.ClusterId"))) : (version >= 12 ? t.writeNullableString(m.clusterId!) : t.writeString(nonNull(m.clusterId!, "FetchRequest.ClusterId")))));
+    if (tag0) writeTaggedField(w, 0, (t) => t.writeCompactNullableString(m.clusterId!));
     if (tag1) writeTaggedField(w, 1, (t) => writeFetchRequestReplicaState(t, version, flexible, m.replicaState!));
   }
 }

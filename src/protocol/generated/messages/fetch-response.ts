@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { ZERO_UUID, nonNull, readArray, readNullableArray, writeArray, writeNullableArray, writeTaggedField } from '../../codec-runtime.js';
+import { ZERO_UUID, readArray, readNullableArray, writeArray, writeNullableArray, writeTaggedField } from '../../codec-runtime.js';
 
 /** FetchResponse: versions 0-17, flexible from 12. */
 export const fetchResponseVersions = {
@@ -148,7 +148,7 @@ function readFetchResponse(r: Reader, version: number, flexible: boolean): Fetch
       const t = new Reader(r.buf, r.pos, r.pos + size);
       switch (tag) {
         case 0:
-          if (version >= 16) out.nodeEndpoints = readArray(t, flexible, 11, (e) => readFetchResponseNodeEndpoint(e, version, flexible));
+          if (version >= 16) out.nodeEndpoints = readArray(t, true, 11, (e) => readFetchResponseNodeEndpoint(e, version, flexible));
           break;
         default:
           break;
@@ -167,7 +167,7 @@ function writeFetchResponse(w: Writer, version: number, flexible: boolean, m: Fe
   if (flexible) {
     const tag0 = (version >= 16) && m.nodeEndpoints !== undefined && !(m.nodeEndpoints === null || m.nodeEndpoints.length === 0);
     w.writeUVarint((tag0 ? 1 : 0));
-    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, flexible, m.nodeEndpoints!, (ew, e) => writeFetchResponseNodeEndpoint(ew, version, flexible, e), "FetchResponse.NodeEndpoints"));
+    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, true, m.nodeEndpoints!, (ew, e) => writeFetchResponseNodeEndpoint(ew, version, flexible, e), "FetchResponse.NodeEndpoints"));
   }
 }
 
@@ -198,7 +198,7 @@ function readFetchResponsePartitionData(r: Reader, version: number, flexible: bo
     divergingEpoch: defaultFetchResponseEpochEndOffset(),
     currentLeader: defaultFetchResponseLeaderIdAndEpoch(),
     snapshotId: defaultFetchResponseSnapshotId(),
-    abortedTransactions: (version >= 4 ? (version >= 4 ? readNullableArray(r, flexible, 1, (e) => readFetchResponseAbortedTransaction(e, version, flexible)) : readArray(r, flexible, 1, (e) => readFetchResponseAbortedTransaction(e, version, flexible))) : []),
+    abortedTransactions: (version >= 4 ? readNullableArray(r, flexible, 1, (e) => readFetchResponseAbortedTransaction(e, version, flexible)) : []),
     preferredReadReplica: (version >= 11 ? r.readInt32() : -1),
     records: (flexible ? r.readCompactNullableBytes() : r.readNullableBytes()),
   };
@@ -234,7 +234,7 @@ function writeFetchResponsePartitionData(w: Writer, version: number, flexible: b
   w.writeInt64(m.highWatermark);
   if (version >= 4) w.writeInt64((m.lastStableOffset !== undefined ? m.lastStableOffset : -1n));
   if (version >= 5) w.writeInt64((m.logStartOffset !== undefined ? m.logStartOffset : -1n));
-  if (version >= 4) (version >= 4 ? writeNullableArray(w, flexible, (m.abortedTransactions !== undefined ? m.abortedTransactions : []), (ew, e) => writeFetchResponseAbortedTransaction(ew, version, flexible, e)) : writeArray(w, flexible, (m.abortedTransactions !== undefined ? m.abortedTransactions : []), (ew, e) => writeFetchResponseAbortedTransaction(ew, version, flexible, e), "FetchResponse.AbortedTransactions"));
+  if (version >= 4) writeNullableArray(w, flexible, (m.abortedTransactions !== undefined ? m.abortedTransactions : []), (ew, e) => writeFetchResponseAbortedTransaction(ew, version, flexible, e));
   if (version >= 11) w.writeInt32((m.preferredReadReplica !== undefined ? m.preferredReadReplica : -1));
   (flexible ? w.writeCompactNullableBytes(m.records) : w.writeNullableBytes(m.records));
   if (flexible) {
@@ -311,9 +311,9 @@ function writeFetchResponseAbortedTransaction(w: Writer, version: number, flexib
 function readFetchResponseNodeEndpoint(r: Reader, version: number, flexible: boolean): FetchResponseNodeEndpoint {
   const out: FetchResponseNodeEndpoint = {
     nodeId: r.readInt32(),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    host: r.readCompactString(),
     port: r.readInt32(),
-    rack: (flexible ? (version >= 16 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 16 ? r.readNullableString() : r.readString())),
+    rack: r.readCompactNullableString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -321,9 +321,9 @@ function readFetchResponseNodeEndpoint(r: Reader, version: number, flexible: boo
 
 function writeFetchResponseNodeEndpoint(w: Writer, version: number, flexible: boolean, m: FetchResponseNodeEndpointInput): void {
   w.writeInt32((m.nodeId !== undefined ? m.nodeId : 0));
-  (flexible ? w.writeCompactString((m.host !== undefined ? m.host : '')) : w.writeString((m.host !== undefined ? m.host : '')));
+  w.writeCompactString((m.host !== undefined ? m.host : ''));
   w.writeInt32((m.port !== undefined ? m.port : 0));
-  (flexible ? (version >= 16 ? w.writeCompactNullableString((m.rack !== undefined ? m.rack : null)) : w.writeCompactString(nonNull((m.rack !== undefined ? m.rack : null), "FetchResponse.Rack"))) : (version >= 16 ? w.writeNullableString((m.rack !== undefined ? m.rack : null)) : w.writeString(nonNull((m.rack !== undefined ? m.rack : null), "FetchResponse.Rack"))));
+  w.writeCompactNullableString((m.rack !== undefined ? m.rack : null));
   if (flexible) w.writeUVarint(0);
 }
 

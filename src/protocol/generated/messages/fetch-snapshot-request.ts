@@ -76,7 +76,7 @@ function readFetchSnapshotRequest(r: Reader, version: number, flexible: boolean)
     clusterId: null,
     replicaId: r.readInt32(),
     maxBytes: r.readInt32(),
-    topics: readArray(r, flexible, 3, (e) => readFetchSnapshotRequestTopicSnapshot(e, version, flexible)),
+    topics: readArray(r, true, 3, (e) => readFetchSnapshotRequestTopicSnapshot(e, version, flexible)),
   };
   if (flexible) {
     const tagCount = r.readUVarint();
@@ -87,7 +87,7 @@ function readFetchSnapshotRequest(r: Reader, version: number, flexible: boolean)
       const t = new Reader(r.buf, r.pos, r.pos + size);
       switch (tag) {
         case 0:
-          out.clusterId = (flexible ? t.readCompactNullableString() : t.readNullableString());
+          out.clusterId = t.readCompactNullableString();
           break;
         default:
           break;
@@ -101,26 +101,26 @@ function readFetchSnapshotRequest(r: Reader, version: number, flexible: boolean)
 function writeFetchSnapshotRequest(w: Writer, version: number, flexible: boolean, m: FetchSnapshotRequestInput): void {
   w.writeInt32((m.replicaId !== undefined ? m.replicaId : -1));
   w.writeInt32((m.maxBytes !== undefined ? m.maxBytes : 2147483647));
-  writeArray(w, flexible, m.topics, (ew, e) => writeFetchSnapshotRequestTopicSnapshot(ew, version, flexible, e), "FetchSnapshotRequest.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeFetchSnapshotRequestTopicSnapshot(ew, version, flexible, e), "FetchSnapshotRequest.Topics");
   if (flexible) {
     const tag0 = m.clusterId !== undefined && !(m.clusterId === null);
     w.writeUVarint((tag0 ? 1 : 0));
-    if (tag0) writeTaggedField(w, 0, (t) => (flexible ? t.writeCompactNullableString(m.clusterId!) : t.writeNullableString(m.clusterId!)));
+    if (tag0) writeTaggedField(w, 0, (t) => t.writeCompactNullableString(m.clusterId!));
   }
 }
 
 function readFetchSnapshotRequestTopicSnapshot(r: Reader, version: number, flexible: boolean): FetchSnapshotRequestTopicSnapshot {
   const out: FetchSnapshotRequestTopicSnapshot = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    partitions: readArray(r, flexible, 30, (e) => readFetchSnapshotRequestPartitionSnapshot(e, version, flexible)),
+    name: r.readCompactString(),
+    partitions: readArray(r, true, 30, (e) => readFetchSnapshotRequestPartitionSnapshot(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeFetchSnapshotRequestTopicSnapshot(w: Writer, version: number, flexible: boolean, m: FetchSnapshotRequestTopicSnapshotInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  writeArray(w, flexible, m.partitions, (ew, e) => writeFetchSnapshotRequestPartitionSnapshot(ew, version, flexible, e), "FetchSnapshotRequest.Partitions");
+  w.writeCompactString(m.name);
+  writeArray(w, true, m.partitions, (ew, e) => writeFetchSnapshotRequestPartitionSnapshot(ew, version, flexible, e), "FetchSnapshotRequest.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -101,7 +101,7 @@ function readFetchSnapshotResponse(r: Reader, version: number, flexible: boolean
   const out: FetchSnapshotResponse = {
     throttleTimeMs: r.readInt32(),
     errorCode: r.readInt16(),
-    topics: readArray(r, flexible, 3, (e) => readFetchSnapshotResponseTopicSnapshot(e, version, flexible)),
+    topics: readArray(r, true, 3, (e) => readFetchSnapshotResponseTopicSnapshot(e, version, flexible)),
     nodeEndpoints: [],
   };
   if (flexible) {
@@ -113,7 +113,7 @@ function readFetchSnapshotResponse(r: Reader, version: number, flexible: boolean
       const t = new Reader(r.buf, r.pos, r.pos + size);
       switch (tag) {
         case 0:
-          if (version >= 1) out.nodeEndpoints = readArray(t, flexible, 8, (e) => readFetchSnapshotResponseNodeEndpoint(e, version, flexible));
+          if (version >= 1) out.nodeEndpoints = readArray(t, true, 8, (e) => readFetchSnapshotResponseNodeEndpoint(e, version, flexible));
           break;
         default:
           break;
@@ -127,26 +127,26 @@ function readFetchSnapshotResponse(r: Reader, version: number, flexible: boolean
 function writeFetchSnapshotResponse(w: Writer, version: number, flexible: boolean, m: FetchSnapshotResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
   w.writeInt16(m.errorCode);
-  writeArray(w, flexible, m.topics, (ew, e) => writeFetchSnapshotResponseTopicSnapshot(ew, version, flexible, e), "FetchSnapshotResponse.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeFetchSnapshotResponseTopicSnapshot(ew, version, flexible, e), "FetchSnapshotResponse.Topics");
   if (flexible) {
     const tag0 = (version >= 1) && m.nodeEndpoints !== undefined && !(m.nodeEndpoints === null || m.nodeEndpoints.length === 0);
     w.writeUVarint((tag0 ? 1 : 0));
-    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, flexible, m.nodeEndpoints!, (ew, e) => writeFetchSnapshotResponseNodeEndpoint(ew, version, flexible, e), "FetchSnapshotResponse.NodeEndpoints"));
+    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, true, m.nodeEndpoints!, (ew, e) => writeFetchSnapshotResponseNodeEndpoint(ew, version, flexible, e), "FetchSnapshotResponse.NodeEndpoints"));
   }
 }
 
 function readFetchSnapshotResponseTopicSnapshot(r: Reader, version: number, flexible: boolean): FetchSnapshotResponseTopicSnapshot {
   const out: FetchSnapshotResponseTopicSnapshot = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    partitions: readArray(r, flexible, 37, (e) => readFetchSnapshotResponsePartitionSnapshot(e, version, flexible)),
+    name: r.readCompactString(),
+    partitions: readArray(r, true, 37, (e) => readFetchSnapshotResponsePartitionSnapshot(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeFetchSnapshotResponseTopicSnapshot(w: Writer, version: number, flexible: boolean, m: FetchSnapshotResponseTopicSnapshotInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  writeArray(w, flexible, m.partitions, (ew, e) => writeFetchSnapshotResponsePartitionSnapshot(ew, version, flexible, e), "FetchSnapshotResponse.Partitions");
+  w.writeCompactString(m.name);
+  writeArray(w, true, m.partitions, (ew, e) => writeFetchSnapshotResponsePartitionSnapshot(ew, version, flexible, e), "FetchSnapshotResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -158,7 +158,7 @@ function readFetchSnapshotResponsePartitionSnapshot(r: Reader, version: number, 
     currentLeader: defaultFetchSnapshotResponseLeaderIdAndEpoch(),
     size: r.readInt64(),
     position: r.readInt64(),
-    unalignedRecords: (flexible ? r.readCompactBytes() : r.readBytes()),
+    unalignedRecords: r.readCompactBytes(),
   };
   if (flexible) {
     const tagCount = r.readUVarint();
@@ -186,7 +186,7 @@ function writeFetchSnapshotResponsePartitionSnapshot(w: Writer, version: number,
   writeFetchSnapshotResponseSnapshotId(w, version, flexible, m.snapshotId);
   w.writeInt64(m.size);
   w.writeInt64(m.position);
-  (flexible ? w.writeCompactBytes(m.unalignedRecords) : w.writeBytes(m.unalignedRecords));
+  w.writeCompactBytes(m.unalignedRecords);
   if (flexible) {
     const tag0 = m.currentLeader !== undefined && !(isDefaultFetchSnapshotResponseLeaderIdAndEpoch(m.currentLeader));
     w.writeUVarint((tag0 ? 1 : 0));
@@ -227,7 +227,7 @@ function writeFetchSnapshotResponseLeaderIdAndEpoch(w: Writer, version: number, 
 function readFetchSnapshotResponseNodeEndpoint(r: Reader, version: number, flexible: boolean): FetchSnapshotResponseNodeEndpoint {
   const out: FetchSnapshotResponseNodeEndpoint = {
     nodeId: r.readInt32(),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    host: r.readCompactString(),
     port: r.readUInt16(),
   };
   if (flexible) r.skipTaggedFields();
@@ -236,7 +236,7 @@ function readFetchSnapshotResponseNodeEndpoint(r: Reader, version: number, flexi
 
 function writeFetchSnapshotResponseNodeEndpoint(w: Writer, version: number, flexible: boolean, m: FetchSnapshotResponseNodeEndpointInput): void {
   w.writeInt32((m.nodeId !== undefined ? m.nodeId : 0));
-  (flexible ? w.writeCompactString((m.host !== undefined ? m.host : '')) : w.writeString((m.host !== undefined ? m.host : '')));
+  w.writeCompactString((m.host !== undefined ? m.host : ''));
   w.writeUInt16((m.port !== undefined ? m.port : 0));
   if (flexible) w.writeUVarint(0);
 }

@@ -37,7 +37,7 @@ function readFindCoordinatorRequest(r: Reader, version: number, flexible: boolea
   const out: FindCoordinatorRequest = {
     key: (version <= 3 ? (flexible ? r.readCompactString() : r.readString()) : ''),
     keyType: (version >= 1 ? r.readInt8() : 0),
-    coordinatorKeys: (version >= 4 ? readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())) : []),
+    coordinatorKeys: (version >= 4 ? readArray(r, true, 1, (e) => e.readCompactString()) : []),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -46,7 +46,7 @@ function readFindCoordinatorRequest(r: Reader, version: number, flexible: boolea
 function writeFindCoordinatorRequest(w: Writer, version: number, flexible: boolean, m: FindCoordinatorRequestInput): void {
   if (version <= 3) (flexible ? w.writeCompactString((m.key !== undefined ? m.key : '')) : w.writeString((m.key !== undefined ? m.key : '')));
   if (version >= 1) w.writeInt8((m.keyType !== undefined ? m.keyType : 0));
-  if (version >= 4) writeArray(w, flexible, (m.coordinatorKeys !== undefined ? m.coordinatorKeys : []), (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "FindCoordinatorRequest.CoordinatorKeys");
+  if (version >= 4) writeArray(w, true, (m.coordinatorKeys !== undefined ? m.coordinatorKeys : []), (ew, e) => ew.writeCompactString(e), "FindCoordinatorRequest.CoordinatorKeys");
   if (flexible) w.writeUVarint(0);
 }
 

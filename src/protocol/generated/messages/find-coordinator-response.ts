@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { nonNull, readArray, writeArray } from '../../codec-runtime.js';
+import { readArray, writeArray } from '../../codec-runtime.js';
 
 /** FindCoordinatorResponse: versions 0-6, flexible from 3. */
 export const findCoordinatorResponseVersions = {
@@ -63,11 +63,11 @@ function readFindCoordinatorResponse(r: Reader, version: number, flexible: boole
   const out: FindCoordinatorResponse = {
     throttleTimeMs: (version >= 1 ? r.readInt32() : 0),
     errorCode: (version <= 3 ? r.readInt16() : 0),
-    errorMessage: (version >= 1 && version <= 3 ? (flexible ? (version >= 1 && version <= 3 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 1 && version <= 3 ? r.readNullableString() : r.readString())) : ''),
+    errorMessage: (version >= 1 && version <= 3 ? (flexible ? r.readCompactNullableString() : r.readNullableString()) : ''),
     nodeId: (version <= 3 ? r.readInt32() : 0),
     host: (version <= 3 ? (flexible ? r.readCompactString() : r.readString()) : ''),
     port: (version <= 3 ? r.readInt32() : 0),
-    coordinators: (version >= 4 ? readArray(r, flexible, 14, (e) => readFindCoordinatorResponseCoordinator(e, version, flexible)) : []),
+    coordinators: (version >= 4 ? readArray(r, true, 14, (e) => readFindCoordinatorResponseCoordinator(e, version, flexible)) : []),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -76,34 +76,34 @@ function readFindCoordinatorResponse(r: Reader, version: number, flexible: boole
 function writeFindCoordinatorResponse(w: Writer, version: number, flexible: boolean, m: FindCoordinatorResponseInput): void {
   if (version >= 1) w.writeInt32((m.throttleTimeMs !== undefined ? m.throttleTimeMs : 0));
   if (version <= 3) w.writeInt16((m.errorCode !== undefined ? m.errorCode : 0));
-  if (version >= 1 && version <= 3) (flexible ? (version >= 1 && version <= 3 ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : '')) : w.writeCompactString(nonNull((m.errorMessage !== undefined ? m.errorMessage : ''), "FindCoordinatorResponse.ErrorMessage"))) : (version >= 1 && version <= 3 ? w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : '')) : w.writeString(nonNull((m.errorMessage !== undefined ? m.errorMessage : ''), "FindCoordinatorResponse.ErrorMessage"))));
+  if (version >= 1 && version <= 3) (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : '')) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : '')));
   if (version <= 3) w.writeInt32((m.nodeId !== undefined ? m.nodeId : 0));
   if (version <= 3) (flexible ? w.writeCompactString((m.host !== undefined ? m.host : '')) : w.writeString((m.host !== undefined ? m.host : '')));
   if (version <= 3) w.writeInt32((m.port !== undefined ? m.port : 0));
-  if (version >= 4) writeArray(w, flexible, (m.coordinators !== undefined ? m.coordinators : []), (ew, e) => writeFindCoordinatorResponseCoordinator(ew, version, flexible, e), "FindCoordinatorResponse.Coordinators");
+  if (version >= 4) writeArray(w, true, (m.coordinators !== undefined ? m.coordinators : []), (ew, e) => writeFindCoordinatorResponseCoordinator(ew, version, flexible, e), "FindCoordinatorResponse.Coordinators");
   if (flexible) w.writeUVarint(0);
 }
 
 function readFindCoordinatorResponseCoordinator(r: Reader, version: number, flexible: boolean): FindCoordinatorResponseCoordinator {
   const out: FindCoordinatorResponseCoordinator = {
-    key: (flexible ? r.readCompactString() : r.readString()),
+    key: r.readCompactString(),
     nodeId: r.readInt32(),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    host: r.readCompactString(),
     port: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? (version >= 4 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 4 ? r.readNullableString() : r.readString())),
+    errorMessage: r.readCompactNullableString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeFindCoordinatorResponseCoordinator(w: Writer, version: number, flexible: boolean, m: FindCoordinatorResponseCoordinatorInput): void {
-  (flexible ? w.writeCompactString((m.key !== undefined ? m.key : '')) : w.writeString((m.key !== undefined ? m.key : '')));
+  w.writeCompactString((m.key !== undefined ? m.key : ''));
   w.writeInt32((m.nodeId !== undefined ? m.nodeId : 0));
-  (flexible ? w.writeCompactString((m.host !== undefined ? m.host : '')) : w.writeString((m.host !== undefined ? m.host : '')));
+  w.writeCompactString((m.host !== undefined ? m.host : ''));
   w.writeInt32((m.port !== undefined ? m.port : 0));
   w.writeInt16((m.errorCode !== undefined ? m.errorCode : 0));
-  (flexible ? (version >= 4 ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : '')) : w.writeCompactString(nonNull((m.errorMessage !== undefined ? m.errorMessage : ''), "FindCoordinatorResponse.ErrorMessage"))) : (version >= 4 ? w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : '')) : w.writeString(nonNull((m.errorMessage !== undefined ? m.errorMessage : ''), "FindCoordinatorResponse.ErrorMessage"))));
+  w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : ''));
   if (flexible) w.writeUVarint(0);
 }
 

@@ -51,11 +51,11 @@ function readGetTelemetrySubscriptionsResponse(r: Reader, version: number, flexi
     errorCode: r.readInt16(),
     clientInstanceId: r.readUuid(),
     subscriptionId: r.readInt32(),
-    acceptedCompressionTypes: readArray(r, flexible, 1, (e) => e.readInt8()),
+    acceptedCompressionTypes: readArray(r, true, 1, (e) => e.readInt8()),
     pushIntervalMs: r.readInt32(),
     telemetryMaxBytes: r.readInt32(),
     deltaTemporality: r.readBool(),
-    requestedMetrics: readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())),
+    requestedMetrics: readArray(r, true, 1, (e) => e.readCompactString()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -66,11 +66,11 @@ function writeGetTelemetrySubscriptionsResponse(w: Writer, version: number, flex
   w.writeInt16(m.errorCode);
   w.writeUuid(m.clientInstanceId);
   w.writeInt32(m.subscriptionId);
-  writeArray(w, flexible, m.acceptedCompressionTypes, (ew, e) => ew.writeInt8(e), "GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes");
+  writeArray(w, true, m.acceptedCompressionTypes, (ew, e) => ew.writeInt8(e), "GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes");
   w.writeInt32(m.pushIntervalMs);
   w.writeInt32(m.telemetryMaxBytes);
   w.writeBool(m.deltaTemporality);
-  writeArray(w, flexible, m.requestedMetrics, (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "GetTelemetrySubscriptionsResponse.RequestedMetrics");
+  writeArray(w, true, m.requestedMetrics, (ew, e) => ew.writeCompactString(e), "GetTelemetrySubscriptionsResponse.RequestedMetrics");
   if (flexible) w.writeUVarint(0);
 }
 

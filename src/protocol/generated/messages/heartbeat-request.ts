@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { nonNull } from '../../codec-runtime.js';
+import { writeTaggedField } from '../../codec-runtime.js';
 
 /** HeartbeatRequest: versions 0-4, flexible from 4. */
 export const heartbeatRequestVersions = {
@@ -40,7 +40,7 @@ function readHeartbeatRequest(r: Reader, version: number, flexible: boolean): He
     groupId: (flexible ? r.readCompactString() : r.readString()),
     generationId: r.readInt32(),
     memberId: (flexible ? r.readCompactString() : r.readString()),
-    groupInstanceId: (version >= 3 ? (flexible ? (version >= 3 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 3 ? r.readNullableString() : r.readString())) : null),
+    groupInstanceId: (version >= 3 ? (flexible ? r.readCompactNullableString() : r.readNullableString()) : null),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -50,7 +50,7 @@ function writeHeartbeatRequest(w: Writer, version: number, flexible: boolean, m:
   (flexible ? w.writeCompactString(m.groupId) : w.writeString(m.groupId));
   w.writeInt32(m.generationId);
   (flexible ? w.writeCompactString(m.memberId) : w.writeString(m.memberId));
-  if (version >= 3) (flexible ? (version >= 3 ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeCompactString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "HeartbeatRequest.GroupInstanceId"))) : (version >= 3 ? w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "HeartbeatRequest.GroupInstanceId"))));
+  if (version >= 3) (flexible ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)));
   if (flexible) w.writeUVarint(0);
 }
 

@@ -55,23 +55,23 @@ export function encodeInitializeShareGroupStateRequest(w: Writer, version: numbe
 
 function readInitializeShareGroupStateRequest(r: Reader, version: number, flexible: boolean): InitializeShareGroupStateRequest {
   const out: InitializeShareGroupStateRequest = {
-    groupId: (flexible ? r.readCompactString() : r.readString()),
-    topics: readArray(r, flexible, 18, (e) => readInitializeShareGroupStateRequestInitializeStateData(e, version, flexible)),
+    groupId: r.readCompactString(),
+    topics: readArray(r, true, 18, (e) => readInitializeShareGroupStateRequestInitializeStateData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeInitializeShareGroupStateRequest(w: Writer, version: number, flexible: boolean, m: InitializeShareGroupStateRequestInput): void {
-  (flexible ? w.writeCompactString(m.groupId) : w.writeString(m.groupId));
-  writeArray(w, flexible, m.topics, (ew, e) => writeInitializeShareGroupStateRequestInitializeStateData(ew, version, flexible, e), "InitializeShareGroupStateRequest.Topics");
+  w.writeCompactString(m.groupId);
+  writeArray(w, true, m.topics, (ew, e) => writeInitializeShareGroupStateRequestInitializeStateData(ew, version, flexible, e), "InitializeShareGroupStateRequest.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readInitializeShareGroupStateRequestInitializeStateData(r: Reader, version: number, flexible: boolean): InitializeShareGroupStateRequestInitializeStateData {
   const out: InitializeShareGroupStateRequestInitializeStateData = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 17, (e) => readInitializeShareGroupStateRequestPartitionData(e, version, flexible)),
+    partitions: readArray(r, true, 17, (e) => readInitializeShareGroupStateRequestPartitionData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -79,7 +79,7 @@ function readInitializeShareGroupStateRequestInitializeStateData(r: Reader, vers
 
 function writeInitializeShareGroupStateRequestInitializeStateData(w: Writer, version: number, flexible: boolean, m: InitializeShareGroupStateRequestInitializeStateDataInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => writeInitializeShareGroupStateRequestPartitionData(ew, version, flexible, e), "InitializeShareGroupStateRequest.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeInitializeShareGroupStateRequestPartitionData(ew, version, flexible, e), "InitializeShareGroupStateRequest.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -53,21 +53,21 @@ export function encodeInitializeShareGroupStateResponse(w: Writer, version: numb
 
 function readInitializeShareGroupStateResponse(r: Reader, version: number, flexible: boolean): InitializeShareGroupStateResponse {
   const out: InitializeShareGroupStateResponse = {
-    results: readArray(r, flexible, 18, (e) => readInitializeShareGroupStateResponseInitializeStateResult(e, version, flexible)),
+    results: readArray(r, true, 18, (e) => readInitializeShareGroupStateResponseInitializeStateResult(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeInitializeShareGroupStateResponse(w: Writer, version: number, flexible: boolean, m: InitializeShareGroupStateResponseInput): void {
-  writeArray(w, flexible, m.results, (ew, e) => writeInitializeShareGroupStateResponseInitializeStateResult(ew, version, flexible, e), "InitializeShareGroupStateResponse.Results");
+  writeArray(w, true, m.results, (ew, e) => writeInitializeShareGroupStateResponseInitializeStateResult(ew, version, flexible, e), "InitializeShareGroupStateResponse.Results");
   if (flexible) w.writeUVarint(0);
 }
 
 function readInitializeShareGroupStateResponseInitializeStateResult(r: Reader, version: number, flexible: boolean): InitializeShareGroupStateResponseInitializeStateResult {
   const out: InitializeShareGroupStateResponseInitializeStateResult = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 8, (e) => readInitializeShareGroupStateResponsePartitionResult(e, version, flexible)),
+    partitions: readArray(r, true, 8, (e) => readInitializeShareGroupStateResponsePartitionResult(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -75,7 +75,7 @@ function readInitializeShareGroupStateResponseInitializeStateResult(r: Reader, v
 
 function writeInitializeShareGroupStateResponseInitializeStateResult(w: Writer, version: number, flexible: boolean, m: InitializeShareGroupStateResponseInitializeStateResultInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => writeInitializeShareGroupStateResponsePartitionResult(ew, version, flexible, e), "InitializeShareGroupStateResponse.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeInitializeShareGroupStateResponsePartitionResult(ew, version, flexible, e), "InitializeShareGroupStateResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -83,7 +83,7 @@ function readInitializeShareGroupStateResponsePartitionResult(r: Reader, version
   const out: InitializeShareGroupStateResponsePartitionResult = {
     partition: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    errorMessage: r.readCompactNullableString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -92,7 +92,7 @@ function readInitializeShareGroupStateResponsePartitionResult(r: Reader, version
 function writeInitializeShareGroupStateResponsePartitionResult(w: Writer, version: number, flexible: boolean, m: InitializeShareGroupStateResponsePartitionResultInput): void {
   w.writeInt32(m.partition);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)));
+  w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null));
   if (flexible) w.writeUVarint(0);
 }
 

@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { EMPTY_BUFFER, nonNull, readArray, writeArray } from '../../codec-runtime.js';
+import { EMPTY_BUFFER, readArray, writeArray } from '../../codec-runtime.js';
 
 /** JoinGroupRequest: versions 0-9, flexible from 6. */
 export const joinGroupRequestVersions = {
@@ -59,10 +59,10 @@ function readJoinGroupRequest(r: Reader, version: number, flexible: boolean): Jo
     sessionTimeoutMs: r.readInt32(),
     rebalanceTimeoutMs: (version >= 1 ? r.readInt32() : -1),
     memberId: (flexible ? r.readCompactString() : r.readString()),
-    groupInstanceId: (version >= 5 ? (flexible ? (version >= 5 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 5 ? r.readNullableString() : r.readString())) : null),
+    groupInstanceId: (version >= 5 ? (flexible ? r.readCompactNullableString() : r.readNullableString()) : null),
     protocolType: (flexible ? r.readCompactString() : r.readString()),
     protocols: readArray(r, flexible, 3, (e) => readJoinGroupRequestProtocol(e, version, flexible)),
-    reason: (version >= 8 ? (flexible ? (version >= 8 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 8 ? r.readNullableString() : r.readString())) : null),
+    reason: (version >= 8 ? r.readCompactNullableString() : null),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -73,10 +73,10 @@ function writeJoinGroupRequest(w: Writer, version: number, flexible: boolean, m:
   w.writeInt32(m.sessionTimeoutMs);
   if (version >= 1) w.writeInt32((m.rebalanceTimeoutMs !== undefined ? m.rebalanceTimeoutMs : -1));
   (flexible ? w.writeCompactString(m.memberId) : w.writeString(m.memberId));
-  if (version >= 5) (flexible ? (version >= 5 ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeCompactString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "JoinGroupRequest.GroupInstanceId"))) : (version >= 5 ? w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "JoinGroupRequest.GroupInstanceId"))));
+  if (version >= 5) (flexible ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)));
   (flexible ? w.writeCompactString(m.protocolType) : w.writeString(m.protocolType));
   writeArray(w, flexible, m.protocols, (ew, e) => writeJoinGroupRequestProtocol(ew, version, flexible, e), "JoinGroupRequest.Protocols");
-  if (version >= 8) (flexible ? (version >= 8 ? w.writeCompactNullableString((m.reason !== undefined ? m.reason : null)) : w.writeCompactString(nonNull((m.reason !== undefined ? m.reason : null), "JoinGroupRequest.Reason"))) : (version >= 8 ? w.writeNullableString((m.reason !== undefined ? m.reason : null)) : w.writeString(nonNull((m.reason !== undefined ? m.reason : null), "JoinGroupRequest.Reason"))));
+  if (version >= 8) w.writeCompactNullableString((m.reason !== undefined ? m.reason : null));
   if (flexible) w.writeUVarint(0);
 }
 

@@ -62,7 +62,7 @@ function readJoinGroupResponse(r: Reader, version: number, flexible: boolean): J
     throttleTimeMs: (version >= 2 ? r.readInt32() : 0),
     errorCode: r.readInt16(),
     generationId: r.readInt32(),
-    protocolType: (version >= 7 ? (flexible ? (version >= 7 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 7 ? r.readNullableString() : r.readString())) : null),
+    protocolType: (version >= 7 ? r.readCompactNullableString() : null),
     protocolName: (flexible ? (version >= 7 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 7 ? r.readNullableString() : r.readString())),
     leader: (flexible ? r.readCompactString() : r.readString()),
     skipAssignment: (version >= 9 ? r.readBool() : false),
@@ -77,7 +77,7 @@ function writeJoinGroupResponse(w: Writer, version: number, flexible: boolean, m
   if (version >= 2) w.writeInt32((m.throttleTimeMs !== undefined ? m.throttleTimeMs : 0));
   w.writeInt16(m.errorCode);
   w.writeInt32((m.generationId !== undefined ? m.generationId : -1));
-  if (version >= 7) (flexible ? (version >= 7 ? w.writeCompactNullableString((m.protocolType !== undefined ? m.protocolType : null)) : w.writeCompactString(nonNull((m.protocolType !== undefined ? m.protocolType : null), "JoinGroupResponse.ProtocolType"))) : (version >= 7 ? w.writeNullableString((m.protocolType !== undefined ? m.protocolType : null)) : w.writeString(nonNull((m.protocolType !== undefined ? m.protocolType : null), "JoinGroupResponse.ProtocolType"))));
+  if (version >= 7) w.writeCompactNullableString((m.protocolType !== undefined ? m.protocolType : null));
   (flexible ? (version >= 7 ? w.writeCompactNullableString(m.protocolName) : w.writeCompactString(nonNull(m.protocolName, "JoinGroupResponse.ProtocolName"))) : (version >= 7 ? w.writeNullableString(m.protocolName) : w.writeString(nonNull(m.protocolName, "JoinGroupResponse.ProtocolName"))));
   (flexible ? w.writeCompactString(m.leader) : w.writeString(m.leader));
   if (version >= 9) w.writeBool((m.skipAssignment !== undefined ? m.skipAssignment : false));
@@ -89,7 +89,7 @@ function writeJoinGroupResponse(w: Writer, version: number, flexible: boolean, m
 function readJoinGroupResponseMember(r: Reader, version: number, flexible: boolean): JoinGroupResponseMember {
   const out: JoinGroupResponseMember = {
     memberId: (flexible ? r.readCompactString() : r.readString()),
-    groupInstanceId: (version >= 5 ? (flexible ? (version >= 5 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 5 ? r.readNullableString() : r.readString())) : null),
+    groupInstanceId: (version >= 5 ? (flexible ? r.readCompactNullableString() : r.readNullableString()) : null),
     metadata: (flexible ? r.readCompactBytes() : r.readBytes()),
   };
   if (flexible) r.skipTaggedFields();
@@ -98,7 +98,7 @@ function readJoinGroupResponseMember(r: Reader, version: number, flexible: boole
 
 function writeJoinGroupResponseMember(w: Writer, version: number, flexible: boolean, m: JoinGroupResponseMemberInput): void {
   (flexible ? w.writeCompactString(m.memberId) : w.writeString(m.memberId));
-  if (version >= 5) (flexible ? (version >= 5 ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeCompactString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "JoinGroupResponse.GroupInstanceId"))) : (version >= 5 ? w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "JoinGroupResponse.GroupInstanceId"))));
+  if (version >= 5) (flexible ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)));
   (flexible ? w.writeCompactBytes(m.metadata) : w.writeBytes(m.metadata));
   if (flexible) w.writeUVarint(0);
 }

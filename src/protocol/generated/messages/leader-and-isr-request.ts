@@ -104,7 +104,7 @@ function readLeaderAndIsrRequest(r: Reader, version: number, flexible: boolean):
     controllerEpoch: r.readInt32(),
     brokerEpoch: (version >= 2 ? r.readInt64() : -1n),
     type: (version >= 5 ? r.readInt8() : 0),
-    ungroupedPartitionStates: (version <= 1 ? readArray(r, flexible, 30, (e) => readLeaderAndIsrRequestLeaderAndIsrPartitionState(e, version, flexible)) : []),
+    ungroupedPartitionStates: (version <= 1 ? readArray(r, false, 30, (e) => readLeaderAndIsrRequestLeaderAndIsrPartitionState(e, version, flexible)) : []),
     topicStates: (version >= 2 ? readArray(r, flexible, 3, (e) => readLeaderAndIsrRequestLeaderAndIsrTopicState(e, version, flexible)) : []),
     liveLeaders: readArray(r, flexible, 10, (e) => readLeaderAndIsrRequestLeaderAndIsrLiveLeader(e, version, flexible)),
   };
@@ -118,7 +118,7 @@ function writeLeaderAndIsrRequest(w: Writer, version: number, flexible: boolean,
   w.writeInt32(m.controllerEpoch);
   if (version >= 2) w.writeInt64((m.brokerEpoch !== undefined ? m.brokerEpoch : -1n));
   if (version >= 5) w.writeInt8((m.type !== undefined ? m.type : 0));
-  if (version <= 1) writeArray(w, flexible, (m.ungroupedPartitionStates !== undefined ? m.ungroupedPartitionStates : []), (ew, e) => writeLeaderAndIsrRequestLeaderAndIsrPartitionState(ew, version, flexible, e), "LeaderAndIsrRequest.UngroupedPartitionStates");
+  if (version <= 1) writeArray(w, false, (m.ungroupedPartitionStates !== undefined ? m.ungroupedPartitionStates : []), (ew, e) => writeLeaderAndIsrRequestLeaderAndIsrPartitionState(ew, version, flexible, e), "LeaderAndIsrRequest.UngroupedPartitionStates");
   if (version >= 2) writeArray(w, flexible, (m.topicStates !== undefined ? m.topicStates : []), (ew, e) => writeLeaderAndIsrRequestLeaderAndIsrTopicState(ew, version, flexible, e), "LeaderAndIsrRequest.TopicStates");
   writeArray(w, flexible, m.liveLeaders, (ew, e) => writeLeaderAndIsrRequestLeaderAndIsrLiveLeader(ew, version, flexible, e), "LeaderAndIsrRequest.LiveLeaders");
   if (flexible) w.writeUVarint(0);
@@ -126,7 +126,7 @@ function writeLeaderAndIsrRequest(w: Writer, version: number, flexible: boolean,
 
 function readLeaderAndIsrRequestLeaderAndIsrPartitionState(r: Reader, version: number, flexible: boolean): LeaderAndIsrRequestLeaderAndIsrPartitionState {
   const out: LeaderAndIsrRequestLeaderAndIsrPartitionState = {
-    topicName: (version <= 1 ? (flexible ? r.readCompactString() : r.readString()) : ''),
+    topicName: (version <= 1 ? r.readString() : ''),
     partitionIndex: r.readInt32(),
     controllerEpoch: r.readInt32(),
     leader: r.readInt32(),
@@ -144,7 +144,7 @@ function readLeaderAndIsrRequestLeaderAndIsrPartitionState(r: Reader, version: n
 }
 
 function writeLeaderAndIsrRequestLeaderAndIsrPartitionState(w: Writer, version: number, flexible: boolean, m: LeaderAndIsrRequestLeaderAndIsrPartitionStateInput): void {
-  if (version <= 1) (flexible ? w.writeCompactString((m.topicName !== undefined ? m.topicName : '')) : w.writeString((m.topicName !== undefined ? m.topicName : '')));
+  if (version <= 1) w.writeString((m.topicName !== undefined ? m.topicName : ''));
   w.writeInt32(m.partitionIndex);
   w.writeInt32(m.controllerEpoch);
   w.writeInt32(m.leader);

@@ -59,7 +59,7 @@ function readLeaderAndIsrResponse(r: Reader, version: number, flexible: boolean)
   const out: LeaderAndIsrResponse = {
     errorCode: r.readInt16(),
     partitionErrors: (version <= 4 ? readArray(r, flexible, 8, (e) => readLeaderAndIsrResponseLeaderAndIsrPartitionError(e, version, flexible)) : []),
-    topics: (version >= 5 ? readArray(r, flexible, 18, (e) => readLeaderAndIsrResponseLeaderAndIsrTopicError(e, version, flexible)) : []),
+    topics: (version >= 5 ? readArray(r, true, 18, (e) => readLeaderAndIsrResponseLeaderAndIsrTopicError(e, version, flexible)) : []),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -68,7 +68,7 @@ function readLeaderAndIsrResponse(r: Reader, version: number, flexible: boolean)
 function writeLeaderAndIsrResponse(w: Writer, version: number, flexible: boolean, m: LeaderAndIsrResponseInput): void {
   w.writeInt16(m.errorCode);
   if (version <= 4) writeArray(w, flexible, (m.partitionErrors !== undefined ? m.partitionErrors : []), (ew, e) => writeLeaderAndIsrResponseLeaderAndIsrPartitionError(ew, version, flexible, e), "LeaderAndIsrResponse.PartitionErrors");
-  if (version >= 5) writeArray(w, flexible, (m.topics !== undefined ? m.topics : []), (ew, e) => writeLeaderAndIsrResponseLeaderAndIsrTopicError(ew, version, flexible, e), "LeaderAndIsrResponse.Topics");
+  if (version >= 5) writeArray(w, true, (m.topics !== undefined ? m.topics : []), (ew, e) => writeLeaderAndIsrResponseLeaderAndIsrTopicError(ew, version, flexible, e), "LeaderAndIsrResponse.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -92,7 +92,7 @@ function writeLeaderAndIsrResponseLeaderAndIsrPartitionError(w: Writer, version:
 function readLeaderAndIsrResponseLeaderAndIsrTopicError(r: Reader, version: number, flexible: boolean): LeaderAndIsrResponseLeaderAndIsrTopicError {
   const out: LeaderAndIsrResponseLeaderAndIsrTopicError = {
     topicId: r.readUuid(),
-    partitionErrors: readArray(r, flexible, 7, (e) => readLeaderAndIsrResponseLeaderAndIsrPartitionError(e, version, flexible)),
+    partitionErrors: readArray(r, true, 7, (e) => readLeaderAndIsrResponseLeaderAndIsrPartitionError(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -100,7 +100,7 @@ function readLeaderAndIsrResponseLeaderAndIsrTopicError(r: Reader, version: numb
 
 function writeLeaderAndIsrResponseLeaderAndIsrTopicError(w: Writer, version: number, flexible: boolean, m: LeaderAndIsrResponseLeaderAndIsrTopicErrorInput): void {
   w.writeUuid((m.topicId !== undefined ? m.topicId : ZERO_UUID));
-  writeArray(w, flexible, (m.partitionErrors !== undefined ? m.partitionErrors : []), (ew, e) => writeLeaderAndIsrResponseLeaderAndIsrPartitionError(ew, version, flexible, e), "LeaderAndIsrResponse.PartitionErrors");
+  writeArray(w, true, (m.partitionErrors !== undefined ? m.partitionErrors : []), (ew, e) => writeLeaderAndIsrResponseLeaderAndIsrPartitionError(ew, version, flexible, e), "LeaderAndIsrResponse.PartitionErrors");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -49,8 +49,8 @@ function readLeaderChangeMessage(r: Reader, version: number, flexible: boolean):
   const out: LeaderChangeMessage = {
     version: r.readInt16(),
     leaderId: r.readInt32(),
-    voters: readArray(r, flexible, 5, (e) => readLeaderChangeMessageVoter(e, version, flexible)),
-    grantingVoters: readArray(r, flexible, 5, (e) => readLeaderChangeMessageVoter(e, version, flexible)),
+    voters: readArray(r, true, 5, (e) => readLeaderChangeMessageVoter(e, version, flexible)),
+    grantingVoters: readArray(r, true, 5, (e) => readLeaderChangeMessageVoter(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -59,8 +59,8 @@ function readLeaderChangeMessage(r: Reader, version: number, flexible: boolean):
 function writeLeaderChangeMessage(w: Writer, version: number, flexible: boolean, m: LeaderChangeMessageInput): void {
   w.writeInt16(m.version);
   w.writeInt32(m.leaderId);
-  writeArray(w, flexible, m.voters, (ew, e) => writeLeaderChangeMessageVoter(ew, version, flexible, e), "LeaderChangeMessage.Voters");
-  writeArray(w, flexible, m.grantingVoters, (ew, e) => writeLeaderChangeMessageVoter(ew, version, flexible, e), "LeaderChangeMessage.GrantingVoters");
+  writeArray(w, true, m.voters, (ew, e) => writeLeaderChangeMessageVoter(ew, version, flexible, e), "LeaderChangeMessage.Voters");
+  writeArray(w, true, m.grantingVoters, (ew, e) => writeLeaderChangeMessageVoter(ew, version, flexible, e), "LeaderChangeMessage.GrantingVoters");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { nonNull, readArray, writeArray } from '../../codec-runtime.js';
+import { readArray, writeArray } from '../../codec-runtime.js';
 
 /** LeaveGroupRequest: versions 0-5, flexible from 4. */
 export const leaveGroupRequestVersions = {
@@ -48,7 +48,7 @@ export function encodeLeaveGroupRequest(w: Writer, version: number, message: Lea
 function readLeaveGroupRequest(r: Reader, version: number, flexible: boolean): LeaveGroupRequest {
   const out: LeaveGroupRequest = {
     groupId: (flexible ? r.readCompactString() : r.readString()),
-    memberId: (version <= 2 ? (flexible ? r.readCompactString() : r.readString()) : ''),
+    memberId: (version <= 2 ? r.readString() : ''),
     members: (version >= 3 ? readArray(r, flexible, 3, (e) => readLeaveGroupRequestMemberIdentity(e, version, flexible)) : []),
   };
   if (flexible) r.skipTaggedFields();
@@ -57,7 +57,7 @@ function readLeaveGroupRequest(r: Reader, version: number, flexible: boolean): L
 
 function writeLeaveGroupRequest(w: Writer, version: number, flexible: boolean, m: LeaveGroupRequestInput): void {
   (flexible ? w.writeCompactString(m.groupId) : w.writeString(m.groupId));
-  if (version <= 2) (flexible ? w.writeCompactString((m.memberId !== undefined ? m.memberId : '')) : w.writeString((m.memberId !== undefined ? m.memberId : '')));
+  if (version <= 2) w.writeString((m.memberId !== undefined ? m.memberId : ''));
   if (version >= 3) writeArray(w, flexible, (m.members !== undefined ? m.members : []), (ew, e) => writeLeaveGroupRequestMemberIdentity(ew, version, flexible, e), "LeaveGroupRequest.Members");
   if (flexible) w.writeUVarint(0);
 }
@@ -65,8 +65,8 @@ function writeLeaveGroupRequest(w: Writer, version: number, flexible: boolean, m
 function readLeaveGroupRequestMemberIdentity(r: Reader, version: number, flexible: boolean): LeaveGroupRequestMemberIdentity {
   const out: LeaveGroupRequestMemberIdentity = {
     memberId: (flexible ? r.readCompactString() : r.readString()),
-    groupInstanceId: (flexible ? (version >= 3 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 3 ? r.readNullableString() : r.readString())),
-    reason: (version >= 5 ? (flexible ? (version >= 5 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 5 ? r.readNullableString() : r.readString())) : null),
+    groupInstanceId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    reason: (version >= 5 ? r.readCompactNullableString() : null),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -74,8 +74,8 @@ function readLeaveGroupRequestMemberIdentity(r: Reader, version: number, flexibl
 
 function writeLeaveGroupRequestMemberIdentity(w: Writer, version: number, flexible: boolean, m: LeaveGroupRequestMemberIdentityInput): void {
   (flexible ? w.writeCompactString((m.memberId !== undefined ? m.memberId : '')) : w.writeString((m.memberId !== undefined ? m.memberId : '')));
-  (flexible ? (version >= 3 ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeCompactString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "LeaveGroupRequest.GroupInstanceId"))) : (version >= 3 ? w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "LeaveGroupRequest.GroupInstanceId"))));
-  if (version >= 5) (flexible ? (version >= 5 ? w.writeCompactNullableString((m.reason !== undefined ? m.reason : null)) : w.writeCompactString(nonNull((m.reason !== undefined ? m.reason : null), "LeaveGroupRequest.Reason"))) : (version >= 5 ? w.writeNullableString((m.reason !== undefined ? m.reason : null)) : w.writeString(nonNull((m.reason !== undefined ? m.reason : null), "LeaveGroupRequest.Reason"))));
+  (flexible ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)));
+  if (version >= 5) w.writeCompactNullableString((m.reason !== undefined ? m.reason : null));
   if (flexible) w.writeUVarint(0);
 }
 

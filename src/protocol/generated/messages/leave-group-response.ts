@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { nonNull, readArray, writeArray } from '../../codec-runtime.js';
+import { readArray, writeArray } from '../../codec-runtime.js';
 
 /** LeaveGroupResponse: versions 0-5, flexible from 4. */
 export const leaveGroupResponseVersions = {
@@ -65,7 +65,7 @@ function writeLeaveGroupResponse(w: Writer, version: number, flexible: boolean, 
 function readLeaveGroupResponseMemberResponse(r: Reader, version: number, flexible: boolean): LeaveGroupResponseMemberResponse {
   const out: LeaveGroupResponseMemberResponse = {
     memberId: (flexible ? r.readCompactString() : r.readString()),
-    groupInstanceId: (flexible ? (version >= 3 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 3 ? r.readNullableString() : r.readString())),
+    groupInstanceId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
     errorCode: r.readInt16(),
   };
   if (flexible) r.skipTaggedFields();
@@ -74,7 +74,7 @@ function readLeaveGroupResponseMemberResponse(r: Reader, version: number, flexib
 
 function writeLeaveGroupResponseMemberResponse(w: Writer, version: number, flexible: boolean, m: LeaveGroupResponseMemberResponseInput): void {
   (flexible ? w.writeCompactString((m.memberId !== undefined ? m.memberId : '')) : w.writeString((m.memberId !== undefined ? m.memberId : '')));
-  (flexible ? (version >= 3 ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : '')) : w.writeCompactString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : ''), "LeaveGroupResponse.GroupInstanceId"))) : (version >= 3 ? w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : '')) : w.writeString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : ''), "LeaveGroupResponse.GroupInstanceId"))));
+  (flexible ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : '')) : w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : '')));
   w.writeInt16((m.errorCode !== undefined ? m.errorCode : 0));
   if (flexible) w.writeUVarint(0);
 }

@@ -45,7 +45,7 @@ function readListClientMetricsResourcesResponse(r: Reader, version: number, flex
   const out: ListClientMetricsResourcesResponse = {
     throttleTimeMs: r.readInt32(),
     errorCode: r.readInt16(),
-    clientMetricsResources: readArray(r, flexible, 2, (e) => readListClientMetricsResourcesResponseClientMetricsResource(e, version, flexible)),
+    clientMetricsResources: readArray(r, true, 2, (e) => readListClientMetricsResourcesResponseClientMetricsResource(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -54,20 +54,20 @@ function readListClientMetricsResourcesResponse(r: Reader, version: number, flex
 function writeListClientMetricsResourcesResponse(w: Writer, version: number, flexible: boolean, m: ListClientMetricsResourcesResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
   w.writeInt16(m.errorCode);
-  writeArray(w, flexible, m.clientMetricsResources, (ew, e) => writeListClientMetricsResourcesResponseClientMetricsResource(ew, version, flexible, e), "ListClientMetricsResourcesResponse.ClientMetricsResources");
+  writeArray(w, true, m.clientMetricsResources, (ew, e) => writeListClientMetricsResourcesResponseClientMetricsResource(ew, version, flexible, e), "ListClientMetricsResourcesResponse.ClientMetricsResources");
   if (flexible) w.writeUVarint(0);
 }
 
 function readListClientMetricsResourcesResponseClientMetricsResource(r: Reader, version: number, flexible: boolean): ListClientMetricsResourcesResponseClientMetricsResource {
   const out: ListClientMetricsResourcesResponseClientMetricsResource = {
-    name: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeListClientMetricsResourcesResponseClientMetricsResource(w: Writer, version: number, flexible: boolean, m: ListClientMetricsResourcesResponseClientMetricsResourceInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
+  w.writeCompactString(m.name);
   if (flexible) w.writeUVarint(0);
 }
 

@@ -33,16 +33,16 @@ export function encodeListGroupsRequest(w: Writer, version: number, message: Lis
 
 function readListGroupsRequest(r: Reader, version: number, flexible: boolean): ListGroupsRequest {
   const out: ListGroupsRequest = {
-    statesFilter: (version >= 4 ? readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())) : []),
-    typesFilter: (version >= 5 ? readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())) : []),
+    statesFilter: (version >= 4 ? readArray(r, true, 1, (e) => e.readCompactString()) : []),
+    typesFilter: (version >= 5 ? readArray(r, true, 1, (e) => e.readCompactString()) : []),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeListGroupsRequest(w: Writer, version: number, flexible: boolean, m: ListGroupsRequestInput): void {
-  if (version >= 4) writeArray(w, flexible, (m.statesFilter !== undefined ? m.statesFilter : []), (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "ListGroupsRequest.StatesFilter");
-  if (version >= 5) writeArray(w, flexible, (m.typesFilter !== undefined ? m.typesFilter : []), (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "ListGroupsRequest.TypesFilter");
+  if (version >= 4) writeArray(w, true, (m.statesFilter !== undefined ? m.statesFilter : []), (ew, e) => ew.writeCompactString(e), "ListGroupsRequest.StatesFilter");
+  if (version >= 5) writeArray(w, true, (m.typesFilter !== undefined ? m.typesFilter : []), (ew, e) => ew.writeCompactString(e), "ListGroupsRequest.TypesFilter");
   if (flexible) w.writeUVarint(0);
 }
 

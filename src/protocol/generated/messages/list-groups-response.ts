@@ -68,8 +68,8 @@ function readListGroupsResponseListedGroup(r: Reader, version: number, flexible:
   const out: ListGroupsResponseListedGroup = {
     groupId: (flexible ? r.readCompactString() : r.readString()),
     protocolType: (flexible ? r.readCompactString() : r.readString()),
-    groupState: (version >= 4 ? (flexible ? r.readCompactString() : r.readString()) : ''),
-    groupType: (version >= 5 ? (flexible ? r.readCompactString() : r.readString()) : ''),
+    groupState: (version >= 4 ? r.readCompactString() : ''),
+    groupType: (version >= 5 ? r.readCompactString() : ''),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -78,8 +78,8 @@ function readListGroupsResponseListedGroup(r: Reader, version: number, flexible:
 function writeListGroupsResponseListedGroup(w: Writer, version: number, flexible: boolean, m: ListGroupsResponseListedGroupInput): void {
   (flexible ? w.writeCompactString(m.groupId) : w.writeString(m.groupId));
   (flexible ? w.writeCompactString(m.protocolType) : w.writeString(m.protocolType));
-  if (version >= 4) (flexible ? w.writeCompactString((m.groupState !== undefined ? m.groupState : '')) : w.writeString((m.groupState !== undefined ? m.groupState : '')));
-  if (version >= 5) (flexible ? w.writeCompactString((m.groupType !== undefined ? m.groupType : '')) : w.writeString((m.groupType !== undefined ? m.groupType : '')));
+  if (version >= 4) w.writeCompactString((m.groupState !== undefined ? m.groupState : ''));
+  if (version >= 5) w.writeCompactString((m.groupType !== undefined ? m.groupType : ''));
   if (flexible) w.writeUVarint(0);
 }
 

@@ -93,7 +93,7 @@ function readListOffsetsResponseListOffsetsPartitionResponse(r: Reader, version:
   const out: ListOffsetsResponseListOffsetsPartitionResponse = {
     partitionIndex: r.readInt32(),
     errorCode: r.readInt16(),
-    oldStyleOffsets: (version <= 0 ? readArray(r, flexible, 8, (e) => e.readInt64()) : []),
+    oldStyleOffsets: (version <= 0 ? readArray(r, false, 8, (e) => e.readInt64()) : []),
     timestamp: (version >= 1 ? r.readInt64() : -1n),
     offset: (version >= 1 ? r.readInt64() : -1n),
     leaderEpoch: (version >= 4 ? r.readInt32() : -1),
@@ -105,7 +105,7 @@ function readListOffsetsResponseListOffsetsPartitionResponse(r: Reader, version:
 function writeListOffsetsResponseListOffsetsPartitionResponse(w: Writer, version: number, flexible: boolean, m: ListOffsetsResponseListOffsetsPartitionResponseInput): void {
   w.writeInt32(m.partitionIndex);
   w.writeInt16(m.errorCode);
-  if (version <= 0) writeArray(w, flexible, (m.oldStyleOffsets !== undefined ? m.oldStyleOffsets : []), (ew, e) => ew.writeInt64(e), "ListOffsetsResponse.OldStyleOffsets");
+  if (version <= 0) writeArray(w, false, (m.oldStyleOffsets !== undefined ? m.oldStyleOffsets : []), (ew, e) => ew.writeInt64(e), "ListOffsetsResponse.OldStyleOffsets");
   if (version >= 1) w.writeInt64((m.timestamp !== undefined ? m.timestamp : -1n));
   if (version >= 1) w.writeInt64((m.offset !== undefined ? m.offset : -1n));
   if (version >= 4) w.writeInt32((m.leaderEpoch !== undefined ? m.leaderEpoch : -1));

@@ -44,7 +44,7 @@ export function encodeListPartitionReassignmentsRequest(w: Writer, version: numb
 function readListPartitionReassignmentsRequest(r: Reader, version: number, flexible: boolean): ListPartitionReassignmentsRequest {
   const out: ListPartitionReassignmentsRequest = {
     timeoutMs: r.readInt32(),
-    topics: readNullableArray(r, flexible, 1, (e) => readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(e, version, flexible)),
+    topics: readNullableArray(r, true, 1, (e) => readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -52,22 +52,22 @@ function readListPartitionReassignmentsRequest(r: Reader, version: number, flexi
 
 function writeListPartitionReassignmentsRequest(w: Writer, version: number, flexible: boolean, m: ListPartitionReassignmentsRequestInput): void {
   w.writeInt32((m.timeoutMs !== undefined ? m.timeoutMs : 60000));
-  writeNullableArray(w, flexible, (m.topics !== undefined ? m.topics : null), (ew, e) => writeListPartitionReassignmentsRequestListPartitionReassignmentsTopics(ew, version, flexible, e));
+  writeNullableArray(w, true, (m.topics !== undefined ? m.topics : null), (ew, e) => writeListPartitionReassignmentsRequestListPartitionReassignmentsTopics(ew, version, flexible, e));
   if (flexible) w.writeUVarint(0);
 }
 
 function readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(r: Reader, version: number, flexible: boolean): ListPartitionReassignmentsRequestListPartitionReassignmentsTopics {
   const out: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    partitionIndexes: readArray(r, flexible, 4, (e) => e.readInt32()),
+    name: r.readCompactString(),
+    partitionIndexes: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeListPartitionReassignmentsRequestListPartitionReassignmentsTopics(w: Writer, version: number, flexible: boolean, m: ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  writeArray(w, flexible, m.partitionIndexes, (ew, e) => ew.writeInt32(e), "ListPartitionReassignmentsRequest.PartitionIndexes");
+  w.writeCompactString(m.name);
+  writeArray(w, true, m.partitionIndexes, (ew, e) => ew.writeInt32(e), "ListPartitionReassignmentsRequest.PartitionIndexes");
   if (flexible) w.writeUVarint(0);
 }
 

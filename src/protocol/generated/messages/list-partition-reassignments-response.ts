@@ -63,8 +63,8 @@ function readListPartitionReassignmentsResponse(r: Reader, version: number, flex
   const out: ListPartitionReassignmentsResponse = {
     throttleTimeMs: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    topics: readArray(r, flexible, 3, (e) => readListPartitionReassignmentsResponseOngoingTopicReassignment(e, version, flexible)),
+    errorMessage: r.readCompactNullableString(),
+    topics: readArray(r, true, 3, (e) => readListPartitionReassignmentsResponseOngoingTopicReassignment(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -73,32 +73,32 @@ function readListPartitionReassignmentsResponse(r: Reader, version: number, flex
 function writeListPartitionReassignmentsResponse(w: Writer, version: number, flexible: boolean, m: ListPartitionReassignmentsResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString(m.errorMessage) : w.writeNullableString(m.errorMessage));
-  writeArray(w, flexible, m.topics, (ew, e) => writeListPartitionReassignmentsResponseOngoingTopicReassignment(ew, version, flexible, e), "ListPartitionReassignmentsResponse.Topics");
+  w.writeCompactNullableString(m.errorMessage);
+  writeArray(w, true, m.topics, (ew, e) => writeListPartitionReassignmentsResponseOngoingTopicReassignment(ew, version, flexible, e), "ListPartitionReassignmentsResponse.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readListPartitionReassignmentsResponseOngoingTopicReassignment(r: Reader, version: number, flexible: boolean): ListPartitionReassignmentsResponseOngoingTopicReassignment {
   const out: ListPartitionReassignmentsResponseOngoingTopicReassignment = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    partitions: readArray(r, flexible, 8, (e) => readListPartitionReassignmentsResponseOngoingPartitionReassignment(e, version, flexible)),
+    name: r.readCompactString(),
+    partitions: readArray(r, true, 8, (e) => readListPartitionReassignmentsResponseOngoingPartitionReassignment(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeListPartitionReassignmentsResponseOngoingTopicReassignment(w: Writer, version: number, flexible: boolean, m: ListPartitionReassignmentsResponseOngoingTopicReassignmentInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  writeArray(w, flexible, m.partitions, (ew, e) => writeListPartitionReassignmentsResponseOngoingPartitionReassignment(ew, version, flexible, e), "ListPartitionReassignmentsResponse.Partitions");
+  w.writeCompactString(m.name);
+  writeArray(w, true, m.partitions, (ew, e) => writeListPartitionReassignmentsResponseOngoingPartitionReassignment(ew, version, flexible, e), "ListPartitionReassignmentsResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
 function readListPartitionReassignmentsResponseOngoingPartitionReassignment(r: Reader, version: number, flexible: boolean): ListPartitionReassignmentsResponseOngoingPartitionReassignment {
   const out: ListPartitionReassignmentsResponseOngoingPartitionReassignment = {
     partitionIndex: r.readInt32(),
-    replicas: readArray(r, flexible, 4, (e) => e.readInt32()),
-    addingReplicas: readArray(r, flexible, 4, (e) => e.readInt32()),
-    removingReplicas: readArray(r, flexible, 4, (e) => e.readInt32()),
+    replicas: readArray(r, true, 4, (e) => e.readInt32()),
+    addingReplicas: readArray(r, true, 4, (e) => e.readInt32()),
+    removingReplicas: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -106,9 +106,9 @@ function readListPartitionReassignmentsResponseOngoingPartitionReassignment(r: R
 
 function writeListPartitionReassignmentsResponseOngoingPartitionReassignment(w: Writer, version: number, flexible: boolean, m: ListPartitionReassignmentsResponseOngoingPartitionReassignmentInput): void {
   w.writeInt32(m.partitionIndex);
-  writeArray(w, flexible, m.replicas, (ew, e) => ew.writeInt32(e), "ListPartitionReassignmentsResponse.Replicas");
-  writeArray(w, flexible, m.addingReplicas, (ew, e) => ew.writeInt32(e), "ListPartitionReassignmentsResponse.AddingReplicas");
-  writeArray(w, flexible, m.removingReplicas, (ew, e) => ew.writeInt32(e), "ListPartitionReassignmentsResponse.RemovingReplicas");
+  writeArray(w, true, m.replicas, (ew, e) => ew.writeInt32(e), "ListPartitionReassignmentsResponse.Replicas");
+  writeArray(w, true, m.addingReplicas, (ew, e) => ew.writeInt32(e), "ListPartitionReassignmentsResponse.AddingReplicas");
+  writeArray(w, true, m.removingReplicas, (ew, e) => ew.writeInt32(e), "ListPartitionReassignmentsResponse.RemovingReplicas");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -35,8 +35,8 @@ export function encodeListTransactionsRequest(w: Writer, version: number, messag
 
 function readListTransactionsRequest(r: Reader, version: number, flexible: boolean): ListTransactionsRequest {
   const out: ListTransactionsRequest = {
-    stateFilters: readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())),
-    producerIdFilters: readArray(r, flexible, 8, (e) => e.readInt64()),
+    stateFilters: readArray(r, true, 1, (e) => e.readCompactString()),
+    producerIdFilters: readArray(r, true, 8, (e) => e.readInt64()),
     durationFilter: (version >= 1 ? r.readInt64() : -1n),
   };
   if (flexible) r.skipTaggedFields();
@@ -44,8 +44,8 @@ function readListTransactionsRequest(r: Reader, version: number, flexible: boole
 }
 
 function writeListTransactionsRequest(w: Writer, version: number, flexible: boolean, m: ListTransactionsRequestInput): void {
-  writeArray(w, flexible, m.stateFilters, (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "ListTransactionsRequest.StateFilters");
-  writeArray(w, flexible, m.producerIdFilters, (ew, e) => ew.writeInt64(e), "ListTransactionsRequest.ProducerIdFilters");
+  writeArray(w, true, m.stateFilters, (ew, e) => ew.writeCompactString(e), "ListTransactionsRequest.StateFilters");
+  writeArray(w, true, m.producerIdFilters, (ew, e) => ew.writeInt64(e), "ListTransactionsRequest.ProducerIdFilters");
   if (version >= 1) w.writeInt64((m.durationFilter !== undefined ? m.durationFilter : -1n));
   if (flexible) w.writeUVarint(0);
 }

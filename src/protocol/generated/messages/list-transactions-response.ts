@@ -51,8 +51,8 @@ function readListTransactionsResponse(r: Reader, version: number, flexible: bool
   const out: ListTransactionsResponse = {
     throttleTimeMs: r.readInt32(),
     errorCode: r.readInt16(),
-    unknownStateFilters: readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())),
-    transactionStates: readArray(r, flexible, 11, (e) => readListTransactionsResponseTransactionState(e, version, flexible)),
+    unknownStateFilters: readArray(r, true, 1, (e) => e.readCompactString()),
+    transactionStates: readArray(r, true, 11, (e) => readListTransactionsResponseTransactionState(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -61,25 +61,25 @@ function readListTransactionsResponse(r: Reader, version: number, flexible: bool
 function writeListTransactionsResponse(w: Writer, version: number, flexible: boolean, m: ListTransactionsResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
   w.writeInt16(m.errorCode);
-  writeArray(w, flexible, m.unknownStateFilters, (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "ListTransactionsResponse.UnknownStateFilters");
-  writeArray(w, flexible, m.transactionStates, (ew, e) => writeListTransactionsResponseTransactionState(ew, version, flexible, e), "ListTransactionsResponse.TransactionStates");
+  writeArray(w, true, m.unknownStateFilters, (ew, e) => ew.writeCompactString(e), "ListTransactionsResponse.UnknownStateFilters");
+  writeArray(w, true, m.transactionStates, (ew, e) => writeListTransactionsResponseTransactionState(ew, version, flexible, e), "ListTransactionsResponse.TransactionStates");
   if (flexible) w.writeUVarint(0);
 }
 
 function readListTransactionsResponseTransactionState(r: Reader, version: number, flexible: boolean): ListTransactionsResponseTransactionState {
   const out: ListTransactionsResponseTransactionState = {
-    transactionalId: (flexible ? r.readCompactString() : r.readString()),
+    transactionalId: r.readCompactString(),
     producerId: r.readInt64(),
-    transactionState: (flexible ? r.readCompactString() : r.readString()),
+    transactionState: r.readCompactString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeListTransactionsResponseTransactionState(w: Writer, version: number, flexible: boolean, m: ListTransactionsResponseTransactionStateInput): void {
-  (flexible ? w.writeCompactString(m.transactionalId) : w.writeString(m.transactionalId));
+  w.writeCompactString(m.transactionalId);
   w.writeInt64(m.producerId);
-  (flexible ? w.writeCompactString(m.transactionState) : w.writeString(m.transactionState));
+  w.writeCompactString(m.transactionState);
   if (flexible) w.writeUVarint(0);
 }
 

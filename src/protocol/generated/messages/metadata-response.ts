@@ -95,7 +95,7 @@ function readMetadataResponse(r: Reader, version: number, flexible: boolean): Me
   const out: MetadataResponse = {
     throttleTimeMs: (version >= 3 ? r.readInt32() : 0),
     brokers: readArray(r, flexible, 10, (e) => readMetadataResponseBroker(e, version, flexible)),
-    clusterId: (version >= 2 ? (flexible ? (version >= 2 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 2 ? r.readNullableString() : r.readString())) : null),
+    clusterId: (version >= 2 ? (flexible ? r.readCompactNullableString() : r.readNullableString()) : null),
     controllerId: (version >= 1 ? r.readInt32() : -1),
     topics: readArray(r, flexible, 8, (e) => readMetadataResponseTopic(e, version, flexible)),
     clusterAuthorizedOperations: (version >= 8 && version <= 10 ? r.readInt32() : -2147483648),
@@ -107,7 +107,7 @@ function readMetadataResponse(r: Reader, version: number, flexible: boolean): Me
 function writeMetadataResponse(w: Writer, version: number, flexible: boolean, m: MetadataResponseInput): void {
   if (version >= 3) w.writeInt32((m.throttleTimeMs !== undefined ? m.throttleTimeMs : 0));
   writeArray(w, flexible, m.brokers, (ew, e) => writeMetadataResponseBroker(ew, version, flexible, e), "MetadataResponse.Brokers");
-  if (version >= 2) (flexible ? (version >= 2 ? w.writeCompactNullableString((m.clusterId !== undefined ? m.clusterId : null)) : w.writeCompactString(nonNull((m.clusterId !== undefined ? m.clusterId : null), "MetadataResponse.ClusterId"))) : (version >= 2 ? w.writeNullableString((m.clusterId !== undefined ? m.clusterId : null)) : w.writeString(nonNull((m.clusterId !== undefined ? m.clusterId : null), "MetadataResponse.ClusterId"))));
+  if (version >= 2) (flexible ? w.writeCompactNullableString((m.clusterId !== undefined ? m.clusterId : null)) : w.writeNullableString((m.clusterId !== undefined ? m.clusterId : null)));
   if (version >= 1) w.writeInt32((m.controllerId !== undefined ? m.controllerId : -1));
   writeArray(w, flexible, m.topics, (ew, e) => writeMetadataResponseTopic(ew, version, flexible, e), "MetadataResponse.Topics");
   if (version >= 8 && version <= 10) w.writeInt32((m.clusterAuthorizedOperations !== undefined ? m.clusterAuthorizedOperations : -2147483648));
@@ -119,7 +119,7 @@ function readMetadataResponseBroker(r: Reader, version: number, flexible: boolea
     nodeId: r.readInt32(),
     host: (flexible ? r.readCompactString() : r.readString()),
     port: r.readInt32(),
-    rack: (version >= 1 ? (flexible ? (version >= 1 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 1 ? r.readNullableString() : r.readString())) : null),
+    rack: (version >= 1 ? (flexible ? r.readCompactNullableString() : r.readNullableString()) : null),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -129,7 +129,7 @@ function writeMetadataResponseBroker(w: Writer, version: number, flexible: boole
   w.writeInt32(m.nodeId);
   (flexible ? w.writeCompactString(m.host) : w.writeString(m.host));
   w.writeInt32(m.port);
-  if (version >= 1) (flexible ? (version >= 1 ? w.writeCompactNullableString((m.rack !== undefined ? m.rack : null)) : w.writeCompactString(nonNull((m.rack !== undefined ? m.rack : null), "MetadataResponse.Rack"))) : (version >= 1 ? w.writeNullableString((m.rack !== undefined ? m.rack : null)) : w.writeString(nonNull((m.rack !== undefined ? m.rack : null), "MetadataResponse.Rack"))));
+  if (version >= 1) (flexible ? w.writeCompactNullableString((m.rack !== undefined ? m.rack : null)) : w.writeNullableString((m.rack !== undefined ? m.rack : null)));
   if (flexible) w.writeUVarint(0);
 }
 

@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { nonNull, readArray, writeArray } from '../../codec-runtime.js';
+import { readArray, writeArray } from '../../codec-runtime.js';
 
 /** OffsetCommitRequest: versions 0-9, flexible from 8. */
 export const offsetCommitRequestVersions = {
@@ -70,7 +70,7 @@ function readOffsetCommitRequest(r: Reader, version: number, flexible: boolean):
     groupId: (flexible ? r.readCompactString() : r.readString()),
     generationIdOrMemberEpoch: (version >= 1 ? r.readInt32() : -1),
     memberId: (version >= 1 ? (flexible ? r.readCompactString() : r.readString()) : ''),
-    groupInstanceId: (version >= 7 ? (flexible ? (version >= 7 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 7 ? r.readNullableString() : r.readString())) : null),
+    groupInstanceId: (version >= 7 ? (flexible ? r.readCompactNullableString() : r.readNullableString()) : null),
     retentionTimeMs: (version >= 2 && version <= 4 ? r.readInt64() : -1n),
     topics: readArray(r, flexible, 3, (e) => readOffsetCommitRequestTopic(e, version, flexible)),
   };
@@ -82,7 +82,7 @@ function writeOffsetCommitRequest(w: Writer, version: number, flexible: boolean,
   (flexible ? w.writeCompactString(m.groupId) : w.writeString(m.groupId));
   if (version >= 1) w.writeInt32((m.generationIdOrMemberEpoch !== undefined ? m.generationIdOrMemberEpoch : -1));
   if (version >= 1) (flexible ? w.writeCompactString((m.memberId !== undefined ? m.memberId : '')) : w.writeString((m.memberId !== undefined ? m.memberId : '')));
-  if (version >= 7) (flexible ? (version >= 7 ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeCompactString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "OffsetCommitRequest.GroupInstanceId"))) : (version >= 7 ? w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "OffsetCommitRequest.GroupInstanceId"))));
+  if (version >= 7) (flexible ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)));
   if (version >= 2 && version <= 4) w.writeInt64((m.retentionTimeMs !== undefined ? m.retentionTimeMs : -1n));
   writeArray(w, flexible, m.topics, (ew, e) => writeOffsetCommitRequestTopic(ew, version, flexible, e), "OffsetCommitRequest.Topics");
   if (flexible) w.writeUVarint(0);

@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { nonNull, readArray, readNullableArray, writeArray, writeNullableArray } from '../../codec-runtime.js';
+import { readArray, readNullableArray, writeArray, writeNullableArray } from '../../codec-runtime.js';
 
 /** OffsetFetchRequest: versions 0-9, flexible from 6. */
 export const offsetFetchRequestVersions = {
@@ -72,8 +72,8 @@ export function encodeOffsetFetchRequest(w: Writer, version: number, message: Of
 function readOffsetFetchRequest(r: Reader, version: number, flexible: boolean): OffsetFetchRequest {
   const out: OffsetFetchRequest = {
     groupId: (version <= 7 ? (flexible ? r.readCompactString() : r.readString()) : ''),
-    topics: (version <= 7 ? (version >= 2 && version <= 7 ? readNullableArray(r, flexible, 1, (e) => readOffsetFetchRequestTopic(e, version, flexible)) : readArray(r, flexible, 1, (e) => readOffsetFetchRequestTopic(e, version, flexible))) : []),
-    groups: (version >= 8 ? readArray(r, flexible, 3, (e) => readOffsetFetchRequestGroup(e, version, flexible)) : []),
+    topics: (version <= 7 ? (version >= 2 ? readNullableArray(r, flexible, 1, (e) => readOffsetFetchRequestTopic(e, version, flexible)) : readArray(r, flexible, 1, (e) => readOffsetFetchRequestTopic(e, version, flexible))) : []),
+    groups: (version >= 8 ? readArray(r, true, 3, (e) => readOffsetFetchRequestGroup(e, version, flexible)) : []),
     requireStable: (version >= 7 ? r.readBool() : false),
   };
   if (flexible) r.skipTaggedFields();
@@ -82,8 +82,8 @@ function readOffsetFetchRequest(r: Reader, version: number, flexible: boolean): 
 
 function writeOffsetFetchRequest(w: Writer, version: number, flexible: boolean, m: OffsetFetchRequestInput): void {
   if (version <= 7) (flexible ? w.writeCompactString((m.groupId !== undefined ? m.groupId : '')) : w.writeString((m.groupId !== undefined ? m.groupId : '')));
-  if (version <= 7) (version >= 2 && version <= 7 ? writeNullableArray(w, flexible, (m.topics !== undefined ? m.topics : []), (ew, e) => writeOffsetFetchRequestTopic(ew, version, flexible, e)) : writeArray(w, flexible, (m.topics !== undefined ? m.topics : []), (ew, e) => writeOffsetFetchRequestTopic(ew, version, flexible, e), "OffsetFetchRequest.Topics"));
-  if (version >= 8) writeArray(w, flexible, (m.groups !== undefined ? m.groups : []), (ew, e) => writeOffsetFetchRequestGroup(ew, version, flexible, e), "OffsetFetchRequest.Groups");
+  if (version <= 7) (version >= 2 ? writeNullableArray(w, flexible, (m.topics !== undefined ? m.topics : []), (ew, e) => writeOffsetFetchRequestTopic(ew, version, flexible, e)) : writeArray(w, flexible, (m.topics !== undefined ? m.topics : []), (ew, e) => writeOffsetFetchRequestTopic(ew, version, flexible, e), "OffsetFetchRequest.Topics"));
+  if (version >= 8) writeArray(w, true, (m.groups !== undefined ? m.groups : []), (ew, e) => writeOffsetFetchRequestGroup(ew, version, flexible, e), "OffsetFetchRequest.Groups");
   if (version >= 7) w.writeBool((m.requireStable !== undefined ? m.requireStable : false));
   if (flexible) w.writeUVarint(0);
 }
@@ -105,35 +105,35 @@ function writeOffsetFetchRequestTopic(w: Writer, version: number, flexible: bool
 
 function readOffsetFetchRequestGroup(r: Reader, version: number, flexible: boolean): OffsetFetchRequestGroup {
   const out: OffsetFetchRequestGroup = {
-    groupId: (flexible ? r.readCompactString() : r.readString()),
-    memberId: (version >= 9 ? (flexible ? (version >= 9 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 9 ? r.readNullableString() : r.readString())) : null),
+    groupId: r.readCompactString(),
+    memberId: (version >= 9 ? r.readCompactNullableString() : null),
     memberEpoch: (version >= 9 ? r.readInt32() : -1),
-    topics: (version >= 8 ? readNullableArray(r, flexible, 1, (e) => readOffsetFetchRequestTopics(e, version, flexible)) : readArray(r, flexible, 1, (e) => readOffsetFetchRequestTopics(e, version, flexible))),
+    topics: readNullableArray(r, true, 1, (e) => readOffsetFetchRequestTopics(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeOffsetFetchRequestGroup(w: Writer, version: number, flexible: boolean, m: OffsetFetchRequestGroupInput): void {
-  (flexible ? w.writeCompactString((m.groupId !== undefined ? m.groupId : '')) : w.writeString((m.groupId !== undefined ? m.groupId : '')));
-  if (version >= 9) (flexible ? (version >= 9 ? w.writeCompactNullableString((m.memberId !== undefined ? m.memberId : null)) : w.writeCompactString(nonNull((m.memberId !== undefined ? m.memberId : null), "OffsetFetchRequest.MemberId"))) : (version >= 9 ? w.writeNullableString((m.memberId !== undefined ? m.memberId : null)) : w.writeString(nonNull((m.memberId !== undefined ? m.memberId : null), "OffsetFetchRequest.MemberId"))));
+  w.writeCompactString((m.groupId !== undefined ? m.groupId : ''));
+  if (version >= 9) w.writeCompactNullableString((m.memberId !== undefined ? m.memberId : null));
   if (version >= 9) w.writeInt32((m.memberEpoch !== undefined ? m.memberEpoch : -1));
-  (version >= 8 ? writeNullableArray(w, flexible, (m.topics !== undefined ? m.topics : []), (ew, e) => writeOffsetFetchRequestTopics(ew, version, flexible, e)) : writeArray(w, flexible, (m.topics !== undefined ? m.topics : []), (ew, e) => writeOffsetFetchRequestTopics(ew, version, flexible, e), "OffsetFetchRequest.Topics"));
+  writeNullableArray(w, true, (m.topics !== undefined ? m.topics : []), (ew, e) => writeOffsetFetchRequestTopics(ew, version, flexible, e));
   if (flexible) w.writeUVarint(0);
 }
 
 function readOffsetFetchRequestTopics(r: Reader, version: number, flexible: boolean): OffsetFetchRequestTopics {
   const out: OffsetFetchRequestTopics = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    partitionIndexes: readArray(r, flexible, 4, (e) => e.readInt32()),
+    name: r.readCompactString(),
+    partitionIndexes: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeOffsetFetchRequestTopics(w: Writer, version: number, flexible: boolean, m: OffsetFetchRequestTopicsInput): void {
-  (flexible ? w.writeCompactString((m.name !== undefined ? m.name : '')) : w.writeString((m.name !== undefined ? m.name : '')));
-  writeArray(w, flexible, (m.partitionIndexes !== undefined ? m.partitionIndexes : []), (ew, e) => ew.writeInt32(e), "OffsetFetchRequest.PartitionIndexes");
+  w.writeCompactString((m.name !== undefined ? m.name : ''));
+  writeArray(w, true, (m.partitionIndexes !== undefined ? m.partitionIndexes : []), (ew, e) => ew.writeInt32(e), "OffsetFetchRequest.PartitionIndexes");
   if (flexible) w.writeUVarint(0);
 }
 

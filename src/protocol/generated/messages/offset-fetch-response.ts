@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { nonNull, readArray, writeArray } from '../../codec-runtime.js';
+import { readArray, writeArray } from '../../codec-runtime.js';
 
 /** OffsetFetchResponse: versions 0-9, flexible from 6. */
 export const offsetFetchResponseVersions = {
@@ -104,7 +104,7 @@ function readOffsetFetchResponse(r: Reader, version: number, flexible: boolean):
     throttleTimeMs: (version >= 3 ? r.readInt32() : 0),
     topics: (version <= 7 ? readArray(r, flexible, 3, (e) => readOffsetFetchResponseTopic(e, version, flexible)) : []),
     errorCode: (version >= 2 && version <= 7 ? r.readInt16() : 0),
-    groups: (version >= 8 ? readArray(r, flexible, 5, (e) => readOffsetFetchResponseGroup(e, version, flexible)) : []),
+    groups: (version >= 8 ? readArray(r, true, 5, (e) => readOffsetFetchResponseGroup(e, version, flexible)) : []),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -114,7 +114,7 @@ function writeOffsetFetchResponse(w: Writer, version: number, flexible: boolean,
   if (version >= 3) w.writeInt32((m.throttleTimeMs !== undefined ? m.throttleTimeMs : 0));
   if (version <= 7) writeArray(w, flexible, (m.topics !== undefined ? m.topics : []), (ew, e) => writeOffsetFetchResponseTopic(ew, version, flexible, e), "OffsetFetchResponse.Topics");
   if (version >= 2 && version <= 7) w.writeInt16((m.errorCode !== undefined ? m.errorCode : 0));
-  if (version >= 8) writeArray(w, flexible, (m.groups !== undefined ? m.groups : []), (ew, e) => writeOffsetFetchResponseGroup(ew, version, flexible, e), "OffsetFetchResponse.Groups");
+  if (version >= 8) writeArray(w, true, (m.groups !== undefined ? m.groups : []), (ew, e) => writeOffsetFetchResponseGroup(ew, version, flexible, e), "OffsetFetchResponse.Groups");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -138,7 +138,7 @@ function readOffsetFetchResponsePartition(r: Reader, version: number, flexible: 
     partitionIndex: r.readInt32(),
     committedOffset: r.readInt64(),
     committedLeaderEpoch: (version >= 5 ? r.readInt32() : -1),
-    metadata: (flexible ? (version <= 7 ? r.readCompactNullableString() : r.readCompactString()) : (version <= 7 ? r.readNullableString() : r.readString())),
+    metadata: (flexible ? r.readCompactNullableString() : r.readNullableString()),
     errorCode: r.readInt16(),
   };
   if (flexible) r.skipTaggedFields();
@@ -149,15 +149,15 @@ function writeOffsetFetchResponsePartition(w: Writer, version: number, flexible:
   w.writeInt32((m.partitionIndex !== undefined ? m.partitionIndex : 0));
   w.writeInt64((m.committedOffset !== undefined ? m.committedOffset : 0n));
   if (version >= 5) w.writeInt32((m.committedLeaderEpoch !== undefined ? m.committedLeaderEpoch : -1));
-  (flexible ? (version <= 7 ? w.writeCompactNullableString((m.metadata !== undefined ? m.metadata : '')) : w.writeCompactString(nonNull((m.metadata !== undefined ? m.metadata : ''), "OffsetFetchResponse.Metadata"))) : (version <= 7 ? w.writeNullableString((m.metadata !== undefined ? m.metadata : '')) : w.writeString(nonNull((m.metadata !== undefined ? m.metadata : ''), "OffsetFetchResponse.Metadata"))));
+  (flexible ? w.writeCompactNullableString((m.metadata !== undefined ? m.metadata : '')) : w.writeNullableString((m.metadata !== undefined ? m.metadata : '')));
   w.writeInt16((m.errorCode !== undefined ? m.errorCode : 0));
   if (flexible) w.writeUVarint(0);
 }
 
 function readOffsetFetchResponseGroup(r: Reader, version: number, flexible: boolean): OffsetFetchResponseGroup {
   const out: OffsetFetchResponseGroup = {
-    groupId: (flexible ? r.readCompactString() : r.readString()),
-    topics: readArray(r, flexible, 3, (e) => readOffsetFetchResponseTopics(e, version, flexible)),
+    groupId: r.readCompactString(),
+    topics: readArray(r, true, 3, (e) => readOffsetFetchResponseTopics(e, version, flexible)),
     errorCode: r.readInt16(),
   };
   if (flexible) r.skipTaggedFields();
@@ -165,24 +165,24 @@ function readOffsetFetchResponseGroup(r: Reader, version: number, flexible: bool
 }
 
 function writeOffsetFetchResponseGroup(w: Writer, version: number, flexible: boolean, m: OffsetFetchResponseGroupInput): void {
-  (flexible ? w.writeCompactString((m.groupId !== undefined ? m.groupId : '')) : w.writeString((m.groupId !== undefined ? m.groupId : '')));
-  writeArray(w, flexible, (m.topics !== undefined ? m.topics : []), (ew, e) => writeOffsetFetchResponseTopics(ew, version, flexible, e), "OffsetFetchResponse.Topics");
+  w.writeCompactString((m.groupId !== undefined ? m.groupId : ''));
+  writeArray(w, true, (m.topics !== undefined ? m.topics : []), (ew, e) => writeOffsetFetchResponseTopics(ew, version, flexible, e), "OffsetFetchResponse.Topics");
   w.writeInt16((m.errorCode !== undefined ? m.errorCode : 0));
   if (flexible) w.writeUVarint(0);
 }
 
 function readOffsetFetchResponseTopics(r: Reader, version: number, flexible: boolean): OffsetFetchResponseTopics {
   const out: OffsetFetchResponseTopics = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    partitions: readArray(r, flexible, 20, (e) => readOffsetFetchResponsePartitions(e, version, flexible)),
+    name: r.readCompactString(),
+    partitions: readArray(r, true, 20, (e) => readOffsetFetchResponsePartitions(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeOffsetFetchResponseTopics(w: Writer, version: number, flexible: boolean, m: OffsetFetchResponseTopicsInput): void {
-  (flexible ? w.writeCompactString((m.name !== undefined ? m.name : '')) : w.writeString((m.name !== undefined ? m.name : '')));
-  writeArray(w, flexible, (m.partitions !== undefined ? m.partitions : []), (ew, e) => writeOffsetFetchResponsePartitions(ew, version, flexible, e), "OffsetFetchResponse.Partitions");
+  w.writeCompactString((m.name !== undefined ? m.name : ''));
+  writeArray(w, true, (m.partitions !== undefined ? m.partitions : []), (ew, e) => writeOffsetFetchResponsePartitions(ew, version, flexible, e), "OffsetFetchResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -191,7 +191,7 @@ function readOffsetFetchResponsePartitions(r: Reader, version: number, flexible:
     partitionIndex: r.readInt32(),
     committedOffset: r.readInt64(),
     committedLeaderEpoch: r.readInt32(),
-    metadata: (flexible ? (version >= 8 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 8 ? r.readNullableString() : r.readString())),
+    metadata: r.readCompactNullableString(),
     errorCode: r.readInt16(),
   };
   if (flexible) r.skipTaggedFields();
@@ -202,7 +202,7 @@ function writeOffsetFetchResponsePartitions(w: Writer, version: number, flexible
   w.writeInt32((m.partitionIndex !== undefined ? m.partitionIndex : 0));
   w.writeInt64((m.committedOffset !== undefined ? m.committedOffset : 0n));
   w.writeInt32((m.committedLeaderEpoch !== undefined ? m.committedLeaderEpoch : -1));
-  (flexible ? (version >= 8 ? w.writeCompactNullableString((m.metadata !== undefined ? m.metadata : '')) : w.writeCompactString(nonNull((m.metadata !== undefined ? m.metadata : ''), "OffsetFetchResponse.Metadata"))) : (version >= 8 ? w.writeNullableString((m.metadata !== undefined ? m.metadata : '')) : w.writeString(nonNull((m.metadata !== undefined ? m.metadata : ''), "OffsetFetchResponse.Metadata"))));
+  w.writeCompactNullableString((m.metadata !== undefined ? m.metadata : ''));
   w.writeInt16((m.errorCode !== undefined ? m.errorCode : 0));
   if (flexible) w.writeUVarint(0);
 }

@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { nonNull, readArray, writeArray } from '../../codec-runtime.js';
+import { readArray, writeArray } from '../../codec-runtime.js';
 
 /** ProduceRequest: versions 0-11, flexible from 9. */
 export const produceRequestVersions = {
@@ -57,7 +57,7 @@ export function encodeProduceRequest(w: Writer, version: number, message: Produc
 
 function readProduceRequest(r: Reader, version: number, flexible: boolean): ProduceRequest {
   const out: ProduceRequest = {
-    transactionalId: (version >= 3 ? (flexible ? (version >= 3 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 3 ? r.readNullableString() : r.readString())) : null),
+    transactionalId: (version >= 3 ? (flexible ? r.readCompactNullableString() : r.readNullableString()) : null),
     acks: r.readInt16(),
     timeoutMs: r.readInt32(),
     topicData: readArray(r, flexible, 3, (e) => readProduceRequestTopicProduceData(e, version, flexible)),
@@ -67,7 +67,7 @@ function readProduceRequest(r: Reader, version: number, flexible: boolean): Prod
 }
 
 function writeProduceRequest(w: Writer, version: number, flexible: boolean, m: ProduceRequestInput): void {
-  if (version >= 3) (flexible ? (version >= 3 ? w.writeCompactNullableString((m.transactionalId !== undefined ? m.transactionalId : null)) : w.writeCompactString(nonNull((m.transactionalId !== undefined ? m.transactionalId : null), "ProduceRequest.TransactionalId"))) : (version >= 3 ? w.writeNullableString((m.transactionalId !== undefined ? m.transactionalId : null)) : w.writeString(nonNull((m.transactionalId !== undefined ? m.transactionalId : null), "ProduceRequest.TransactionalId"))));
+  if (version >= 3) (flexible ? w.writeCompactNullableString((m.transactionalId !== undefined ? m.transactionalId : null)) : w.writeNullableString((m.transactionalId !== undefined ? m.transactionalId : null)));
   w.writeInt16(m.acks);
   w.writeInt32(m.timeoutMs);
   writeArray(w, flexible, m.topicData, (ew, e) => writeProduceRequestTopicProduceData(ew, version, flexible, e), "ProduceRequest.TopicData");

@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { nonNull, readArray, writeArray, writeTaggedField } from '../../codec-runtime.js';
+import { readArray, writeArray, writeTaggedField } from '../../codec-runtime.js';
 
 /** ProduceResponse: versions 0-11, flexible from 9. */
 export const produceResponseVersions = {
@@ -114,7 +114,7 @@ function readProduceResponse(r: Reader, version: number, flexible: boolean): Pro
       const t = new Reader(r.buf, r.pos, r.pos + size);
       switch (tag) {
         case 0:
-          if (version >= 10) out.nodeEndpoints = readArray(t, flexible, 11, (e) => readProduceResponseNodeEndpoint(e, version, flexible));
+          if (version >= 10) out.nodeEndpoints = readArray(t, true, 11, (e) => readProduceResponseNodeEndpoint(e, version, flexible));
           break;
         default:
           break;
@@ -131,7 +131,7 @@ function writeProduceResponse(w: Writer, version: number, flexible: boolean, m: 
   if (flexible) {
     const tag0 = (version >= 10) && m.nodeEndpoints !== undefined && !(m.nodeEndpoints === null || m.nodeEndpoints.length === 0);
     w.writeUVarint((tag0 ? 1 : 0));
-    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, flexible, m.nodeEndpoints!, (ew, e) => writeProduceResponseNodeEndpoint(ew, version, flexible, e), "ProduceResponse.NodeEndpoints"));
+    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, true, m.nodeEndpoints!, (ew, e) => writeProduceResponseNodeEndpoint(ew, version, flexible, e), "ProduceResponse.NodeEndpoints"));
   }
 }
 
@@ -158,7 +158,7 @@ function readProduceResponsePartitionProduceResponse(r: Reader, version: number,
     logAppendTimeMs: (version >= 2 ? r.readInt64() : -1n),
     logStartOffset: (version >= 5 ? r.readInt64() : -1n),
     recordErrors: (version >= 8 ? readArray(r, flexible, 6, (e) => readProduceResponseBatchIndexAndErrorMessage(e, version, flexible)) : []),
-    errorMessage: (version >= 8 ? (flexible ? (version >= 8 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 8 ? r.readNullableString() : r.readString())) : null),
+    errorMessage: (version >= 8 ? (flexible ? r.readCompactNullableString() : r.readNullableString()) : null),
     currentLeader: defaultProduceResponseLeaderIdAndEpoch(),
   };
   if (flexible) {
@@ -188,7 +188,7 @@ function writeProduceResponsePartitionProduceResponse(w: Writer, version: number
   if (version >= 2) w.writeInt64((m.logAppendTimeMs !== undefined ? m.logAppendTimeMs : -1n));
   if (version >= 5) w.writeInt64((m.logStartOffset !== undefined ? m.logStartOffset : -1n));
   if (version >= 8) writeArray(w, flexible, (m.recordErrors !== undefined ? m.recordErrors : []), (ew, e) => writeProduceResponseBatchIndexAndErrorMessage(ew, version, flexible, e), "ProduceResponse.RecordErrors");
-  if (version >= 8) (flexible ? (version >= 8 ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeCompactString(nonNull((m.errorMessage !== undefined ? m.errorMessage : null), "ProduceResponse.ErrorMessage"))) : (version >= 8 ? w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeString(nonNull((m.errorMessage !== undefined ? m.errorMessage : null), "ProduceResponse.ErrorMessage"))));
+  if (version >= 8) (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)));
   if (flexible) {
     const tag0 = (version >= 10) && m.currentLeader !== undefined && !(isDefaultProduceResponseLeaderIdAndEpoch(m.currentLeader));
     w.writeUVarint((tag0 ? 1 : 0));
@@ -199,7 +199,7 @@ function writeProduceResponsePartitionProduceResponse(w: Writer, version: number
 function readProduceResponseBatchIndexAndErrorMessage(r: Reader, version: number, flexible: boolean): ProduceResponseBatchIndexAndErrorMessage {
   const out: ProduceResponseBatchIndexAndErrorMessage = {
     batchIndex: r.readInt32(),
-    batchIndexErrorMessage: (flexible ? (version >= 8 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 8 ? r.readNullableString() : r.readString())),
+    batchIndexErrorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -207,7 +207,7 @@ function readProduceResponseBatchIndexAndErrorMessage(r: Reader, version: number
 
 function writeProduceResponseBatchIndexAndErrorMessage(w: Writer, version: number, flexible: boolean, m: ProduceResponseBatchIndexAndErrorMessageInput): void {
   w.writeInt32((m.batchIndex !== undefined ? m.batchIndex : 0));
-  (flexible ? (version >= 8 ? w.writeCompactNullableString((m.batchIndexErrorMessage !== undefined ? m.batchIndexErrorMessage : null)) : w.writeCompactString(nonNull((m.batchIndexErrorMessage !== undefined ? m.batchIndexErrorMessage : null), "ProduceResponse.BatchIndexErrorMessage"))) : (version >= 8 ? w.writeNullableString((m.batchIndexErrorMessage !== undefined ? m.batchIndexErrorMessage : null)) : w.writeString(nonNull((m.batchIndexErrorMessage !== undefined ? m.batchIndexErrorMessage : null), "ProduceResponse.BatchIndexErrorMessage"))));
+  (flexible ? w.writeCompactNullableString((m.batchIndexErrorMessage !== undefined ? m.batchIndexErrorMessage : null)) : w.writeNullableString((m.batchIndexErrorMessage !== undefined ? m.batchIndexErrorMessage : null)));
   if (flexible) w.writeUVarint(0);
 }
 
@@ -229,9 +229,9 @@ function writeProduceResponseLeaderIdAndEpoch(w: Writer, version: number, flexib
 function readProduceResponseNodeEndpoint(r: Reader, version: number, flexible: boolean): ProduceResponseNodeEndpoint {
   const out: ProduceResponseNodeEndpoint = {
     nodeId: r.readInt32(),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    host: r.readCompactString(),
     port: r.readInt32(),
-    rack: (flexible ? (version >= 10 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 10 ? r.readNullableString() : r.readString())),
+    rack: r.readCompactNullableString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -239,9 +239,9 @@ function readProduceResponseNodeEndpoint(r: Reader, version: number, flexible: b
 
 function writeProduceResponseNodeEndpoint(w: Writer, version: number, flexible: boolean, m: ProduceResponseNodeEndpointInput): void {
   w.writeInt32((m.nodeId !== undefined ? m.nodeId : 0));
-  (flexible ? w.writeCompactString((m.host !== undefined ? m.host : '')) : w.writeString((m.host !== undefined ? m.host : '')));
+  w.writeCompactString((m.host !== undefined ? m.host : ''));
   w.writeInt32((m.port !== undefined ? m.port : 0));
-  (flexible ? (version >= 10 ? w.writeCompactNullableString((m.rack !== undefined ? m.rack : null)) : w.writeCompactString(nonNull((m.rack !== undefined ? m.rack : null), "ProduceResponse.Rack"))) : (version >= 10 ? w.writeNullableString((m.rack !== undefined ? m.rack : null)) : w.writeString(nonNull((m.rack !== undefined ? m.rack : null), "ProduceResponse.Rack"))));
+  w.writeCompactNullableString((m.rack !== undefined ? m.rack : null));
   if (flexible) w.writeUVarint(0);
 }
 

@@ -43,7 +43,7 @@ function readPushTelemetryRequest(r: Reader, version: number, flexible: boolean)
     subscriptionId: r.readInt32(),
     terminating: r.readBool(),
     compressionType: r.readInt8(),
-    metrics: (flexible ? r.readCompactBytes() : r.readBytes()),
+    metrics: r.readCompactBytes(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -54,7 +54,7 @@ function writePushTelemetryRequest(w: Writer, version: number, flexible: boolean
   w.writeInt32(m.subscriptionId);
   w.writeBool(m.terminating);
   w.writeInt8(m.compressionType);
-  (flexible ? w.writeCompactBytes(m.metrics) : w.writeBytes(m.metrics));
+  w.writeCompactBytes(m.metrics);
   if (flexible) w.writeUVarint(0);
 }
 

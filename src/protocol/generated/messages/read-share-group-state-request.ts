@@ -53,23 +53,23 @@ export function encodeReadShareGroupStateRequest(w: Writer, version: number, mes
 
 function readReadShareGroupStateRequest(r: Reader, version: number, flexible: boolean): ReadShareGroupStateRequest {
   const out: ReadShareGroupStateRequest = {
-    groupId: (flexible ? r.readCompactString() : r.readString()),
-    topics: readArray(r, flexible, 18, (e) => readReadShareGroupStateRequestReadStateData(e, version, flexible)),
+    groupId: r.readCompactString(),
+    topics: readArray(r, true, 18, (e) => readReadShareGroupStateRequestReadStateData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeReadShareGroupStateRequest(w: Writer, version: number, flexible: boolean, m: ReadShareGroupStateRequestInput): void {
-  (flexible ? w.writeCompactString(m.groupId) : w.writeString(m.groupId));
-  writeArray(w, flexible, m.topics, (ew, e) => writeReadShareGroupStateRequestReadStateData(ew, version, flexible, e), "ReadShareGroupStateRequest.Topics");
+  w.writeCompactString(m.groupId);
+  writeArray(w, true, m.topics, (ew, e) => writeReadShareGroupStateRequestReadStateData(ew, version, flexible, e), "ReadShareGroupStateRequest.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readReadShareGroupStateRequestReadStateData(r: Reader, version: number, flexible: boolean): ReadShareGroupStateRequestReadStateData {
   const out: ReadShareGroupStateRequestReadStateData = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 9, (e) => readReadShareGroupStateRequestPartitionData(e, version, flexible)),
+    partitions: readArray(r, true, 9, (e) => readReadShareGroupStateRequestPartitionData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -77,7 +77,7 @@ function readReadShareGroupStateRequestReadStateData(r: Reader, version: number,
 
 function writeReadShareGroupStateRequestReadStateData(w: Writer, version: number, flexible: boolean, m: ReadShareGroupStateRequestReadStateDataInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => writeReadShareGroupStateRequestPartitionData(ew, version, flexible, e), "ReadShareGroupStateRequest.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeReadShareGroupStateRequestPartitionData(ew, version, flexible, e), "ReadShareGroupStateRequest.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

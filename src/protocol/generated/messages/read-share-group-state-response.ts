@@ -73,21 +73,21 @@ export function encodeReadShareGroupStateResponse(w: Writer, version: number, me
 
 function readReadShareGroupStateResponse(r: Reader, version: number, flexible: boolean): ReadShareGroupStateResponse {
   const out: ReadShareGroupStateResponse = {
-    results: readArray(r, flexible, 18, (e) => readReadShareGroupStateResponseReadStateResult(e, version, flexible)),
+    results: readArray(r, true, 18, (e) => readReadShareGroupStateResponseReadStateResult(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeReadShareGroupStateResponse(w: Writer, version: number, flexible: boolean, m: ReadShareGroupStateResponseInput): void {
-  writeArray(w, flexible, m.results, (ew, e) => writeReadShareGroupStateResponseReadStateResult(ew, version, flexible, e), "ReadShareGroupStateResponse.Results");
+  writeArray(w, true, m.results, (ew, e) => writeReadShareGroupStateResponseReadStateResult(ew, version, flexible, e), "ReadShareGroupStateResponse.Results");
   if (flexible) w.writeUVarint(0);
 }
 
 function readReadShareGroupStateResponseReadStateResult(r: Reader, version: number, flexible: boolean): ReadShareGroupStateResponseReadStateResult {
   const out: ReadShareGroupStateResponseReadStateResult = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 21, (e) => readReadShareGroupStateResponsePartitionResult(e, version, flexible)),
+    partitions: readArray(r, true, 21, (e) => readReadShareGroupStateResponsePartitionResult(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -95,7 +95,7 @@ function readReadShareGroupStateResponseReadStateResult(r: Reader, version: numb
 
 function writeReadShareGroupStateResponseReadStateResult(w: Writer, version: number, flexible: boolean, m: ReadShareGroupStateResponseReadStateResultInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => writeReadShareGroupStateResponsePartitionResult(ew, version, flexible, e), "ReadShareGroupStateResponse.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeReadShareGroupStateResponsePartitionResult(ew, version, flexible, e), "ReadShareGroupStateResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -103,10 +103,10 @@ function readReadShareGroupStateResponsePartitionResult(r: Reader, version: numb
   const out: ReadShareGroupStateResponsePartitionResult = {
     partition: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    errorMessage: r.readCompactNullableString(),
     stateEpoch: r.readInt32(),
     startOffset: r.readInt64(),
-    stateBatches: readArray(r, flexible, 20, (e) => readReadShareGroupStateResponseStateBatch(e, version, flexible)),
+    stateBatches: readArray(r, true, 20, (e) => readReadShareGroupStateResponseStateBatch(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -115,10 +115,10 @@ function readReadShareGroupStateResponsePartitionResult(r: Reader, version: numb
 function writeReadShareGroupStateResponsePartitionResult(w: Writer, version: number, flexible: boolean, m: ReadShareGroupStateResponsePartitionResultInput): void {
   w.writeInt32(m.partition);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)));
+  w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null));
   w.writeInt32(m.stateEpoch);
   w.writeInt64(m.startOffset);
-  writeArray(w, flexible, m.stateBatches, (ew, e) => writeReadShareGroupStateResponseStateBatch(ew, version, flexible, e), "ReadShareGroupStateResponse.StateBatches");
+  writeArray(w, true, m.stateBatches, (ew, e) => writeReadShareGroupStateResponseStateBatch(ew, version, flexible, e), "ReadShareGroupStateResponse.StateBatches");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -53,23 +53,23 @@ export function encodeReadShareGroupStateSummaryRequest(w: Writer, version: numb
 
 function readReadShareGroupStateSummaryRequest(r: Reader, version: number, flexible: boolean): ReadShareGroupStateSummaryRequest {
   const out: ReadShareGroupStateSummaryRequest = {
-    groupId: (flexible ? r.readCompactString() : r.readString()),
-    topics: readArray(r, flexible, 18, (e) => readReadShareGroupStateSummaryRequestReadStateSummaryData(e, version, flexible)),
+    groupId: r.readCompactString(),
+    topics: readArray(r, true, 18, (e) => readReadShareGroupStateSummaryRequestReadStateSummaryData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeReadShareGroupStateSummaryRequest(w: Writer, version: number, flexible: boolean, m: ReadShareGroupStateSummaryRequestInput): void {
-  (flexible ? w.writeCompactString(m.groupId) : w.writeString(m.groupId));
-  writeArray(w, flexible, m.topics, (ew, e) => writeReadShareGroupStateSummaryRequestReadStateSummaryData(ew, version, flexible, e), "ReadShareGroupStateSummaryRequest.Topics");
+  w.writeCompactString(m.groupId);
+  writeArray(w, true, m.topics, (ew, e) => writeReadShareGroupStateSummaryRequestReadStateSummaryData(ew, version, flexible, e), "ReadShareGroupStateSummaryRequest.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readReadShareGroupStateSummaryRequestReadStateSummaryData(r: Reader, version: number, flexible: boolean): ReadShareGroupStateSummaryRequestReadStateSummaryData {
   const out: ReadShareGroupStateSummaryRequestReadStateSummaryData = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 9, (e) => readReadShareGroupStateSummaryRequestPartitionData(e, version, flexible)),
+    partitions: readArray(r, true, 9, (e) => readReadShareGroupStateSummaryRequestPartitionData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -77,7 +77,7 @@ function readReadShareGroupStateSummaryRequestReadStateSummaryData(r: Reader, ve
 
 function writeReadShareGroupStateSummaryRequestReadStateSummaryData(w: Writer, version: number, flexible: boolean, m: ReadShareGroupStateSummaryRequestReadStateSummaryDataInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => writeReadShareGroupStateSummaryRequestPartitionData(ew, version, flexible, e), "ReadShareGroupStateSummaryRequest.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeReadShareGroupStateSummaryRequestPartitionData(ew, version, flexible, e), "ReadShareGroupStateSummaryRequest.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -57,21 +57,21 @@ export function encodeReadShareGroupStateSummaryResponse(w: Writer, version: num
 
 function readReadShareGroupStateSummaryResponse(r: Reader, version: number, flexible: boolean): ReadShareGroupStateSummaryResponse {
   const out: ReadShareGroupStateSummaryResponse = {
-    results: readArray(r, flexible, 18, (e) => readReadShareGroupStateSummaryResponseReadStateSummaryResult(e, version, flexible)),
+    results: readArray(r, true, 18, (e) => readReadShareGroupStateSummaryResponseReadStateSummaryResult(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeReadShareGroupStateSummaryResponse(w: Writer, version: number, flexible: boolean, m: ReadShareGroupStateSummaryResponseInput): void {
-  writeArray(w, flexible, m.results, (ew, e) => writeReadShareGroupStateSummaryResponseReadStateSummaryResult(ew, version, flexible, e), "ReadShareGroupStateSummaryResponse.Results");
+  writeArray(w, true, m.results, (ew, e) => writeReadShareGroupStateSummaryResponseReadStateSummaryResult(ew, version, flexible, e), "ReadShareGroupStateSummaryResponse.Results");
   if (flexible) w.writeUVarint(0);
 }
 
 function readReadShareGroupStateSummaryResponseReadStateSummaryResult(r: Reader, version: number, flexible: boolean): ReadShareGroupStateSummaryResponseReadStateSummaryResult {
   const out: ReadShareGroupStateSummaryResponseReadStateSummaryResult = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 20, (e) => readReadShareGroupStateSummaryResponsePartitionResult(e, version, flexible)),
+    partitions: readArray(r, true, 20, (e) => readReadShareGroupStateSummaryResponsePartitionResult(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -79,7 +79,7 @@ function readReadShareGroupStateSummaryResponseReadStateSummaryResult(r: Reader,
 
 function writeReadShareGroupStateSummaryResponseReadStateSummaryResult(w: Writer, version: number, flexible: boolean, m: ReadShareGroupStateSummaryResponseReadStateSummaryResultInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => writeReadShareGroupStateSummaryResponsePartitionResult(ew, version, flexible, e), "ReadShareGroupStateSummaryResponse.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeReadShareGroupStateSummaryResponsePartitionResult(ew, version, flexible, e), "ReadShareGroupStateSummaryResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -87,7 +87,7 @@ function readReadShareGroupStateSummaryResponsePartitionResult(r: Reader, versio
   const out: ReadShareGroupStateSummaryResponsePartitionResult = {
     partition: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    errorMessage: r.readCompactNullableString(),
     stateEpoch: r.readInt32(),
     startOffset: r.readInt64(),
   };
@@ -98,7 +98,7 @@ function readReadShareGroupStateSummaryResponsePartitionResult(r: Reader, versio
 function writeReadShareGroupStateSummaryResponsePartitionResult(w: Writer, version: number, flexible: boolean, m: ReadShareGroupStateSummaryResponsePartitionResultInput): void {
   w.writeInt32(m.partition);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)));
+  w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null));
   w.writeInt32(m.stateEpoch);
   w.writeInt64(m.startOffset);
   if (flexible) w.writeUVarint(0);

@@ -35,7 +35,7 @@ export function encodeRemoveRaftVoterRequest(w: Writer, version: number, message
 
 function readRemoveRaftVoterRequest(r: Reader, version: number, flexible: boolean): RemoveRaftVoterRequest {
   const out: RemoveRaftVoterRequest = {
-    clusterId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    clusterId: r.readCompactNullableString(),
     voterId: r.readInt32(),
     voterDirectoryId: r.readUuid(),
   };
@@ -44,7 +44,7 @@ function readRemoveRaftVoterRequest(r: Reader, version: number, flexible: boolea
 }
 
 function writeRemoveRaftVoterRequest(w: Writer, version: number, flexible: boolean, m: RemoveRaftVoterRequestInput): void {
-  (flexible ? w.writeCompactNullableString(m.clusterId) : w.writeNullableString(m.clusterId));
+  w.writeCompactNullableString(m.clusterId);
   w.writeInt32(m.voterId);
   w.writeUuid(m.voterDirectoryId);
   if (flexible) w.writeUVarint(0);

@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { nonNull } from '../../codec-runtime.js';
+import { writeTaggedField } from '../../codec-runtime.js';
 
 /** RequestHeader: versions 0-2, flexible from 2. */
 export const requestHeaderVersions = {
@@ -40,7 +40,7 @@ function readRequestHeader(r: Reader, version: number, flexible: boolean): Reque
     requestApiKey: r.readInt16(),
     requestApiVersion: r.readInt16(),
     correlationId: r.readInt32(),
-    clientId: (version >= 1 ? (version >= 1 ? r.readNullableString() : r.readString()) : ''),
+    clientId: (version >= 1 ? r.readNullableString() : ''),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -50,7 +50,7 @@ function writeRequestHeader(w: Writer, version: number, flexible: boolean, m: Re
   w.writeInt16(m.requestApiKey);
   w.writeInt16(m.requestApiVersion);
   w.writeInt32(m.correlationId);
-  if (version >= 1) (version >= 1 ? w.writeNullableString((m.clientId !== undefined ? m.clientId : '')) : w.writeString(nonNull((m.clientId !== undefined ? m.clientId : ''), "RequestHeader.ClientId")));
+  if (version >= 1) w.writeNullableString((m.clientId !== undefined ? m.clientId : ''));
   if (flexible) w.writeUVarint(0);
 }
 

@@ -69,27 +69,27 @@ export function encodeShareAcknowledgeRequest(w: Writer, version: number, messag
 
 function readShareAcknowledgeRequest(r: Reader, version: number, flexible: boolean): ShareAcknowledgeRequest {
   const out: ShareAcknowledgeRequest = {
-    groupId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    memberId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    groupId: r.readCompactNullableString(),
+    memberId: r.readCompactNullableString(),
     shareSessionEpoch: r.readInt32(),
-    topics: readArray(r, flexible, 18, (e) => readShareAcknowledgeRequestAcknowledgeTopic(e, version, flexible)),
+    topics: readArray(r, true, 18, (e) => readShareAcknowledgeRequestAcknowledgeTopic(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeShareAcknowledgeRequest(w: Writer, version: number, flexible: boolean, m: ShareAcknowledgeRequestInput): void {
-  (flexible ? w.writeCompactNullableString((m.groupId !== undefined ? m.groupId : null)) : w.writeNullableString((m.groupId !== undefined ? m.groupId : null)));
-  (flexible ? w.writeCompactNullableString(m.memberId) : w.writeNullableString(m.memberId));
+  w.writeCompactNullableString((m.groupId !== undefined ? m.groupId : null));
+  w.writeCompactNullableString(m.memberId);
   w.writeInt32(m.shareSessionEpoch);
-  writeArray(w, flexible, m.topics, (ew, e) => writeShareAcknowledgeRequestAcknowledgeTopic(ew, version, flexible, e), "ShareAcknowledgeRequest.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeShareAcknowledgeRequestAcknowledgeTopic(ew, version, flexible, e), "ShareAcknowledgeRequest.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareAcknowledgeRequestAcknowledgeTopic(r: Reader, version: number, flexible: boolean): ShareAcknowledgeRequestAcknowledgeTopic {
   const out: ShareAcknowledgeRequestAcknowledgeTopic = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 6, (e) => readShareAcknowledgeRequestAcknowledgePartition(e, version, flexible)),
+    partitions: readArray(r, true, 6, (e) => readShareAcknowledgeRequestAcknowledgePartition(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -97,14 +97,14 @@ function readShareAcknowledgeRequestAcknowledgeTopic(r: Reader, version: number,
 
 function writeShareAcknowledgeRequestAcknowledgeTopic(w: Writer, version: number, flexible: boolean, m: ShareAcknowledgeRequestAcknowledgeTopicInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => writeShareAcknowledgeRequestAcknowledgePartition(ew, version, flexible, e), "ShareAcknowledgeRequest.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeShareAcknowledgeRequestAcknowledgePartition(ew, version, flexible, e), "ShareAcknowledgeRequest.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareAcknowledgeRequestAcknowledgePartition(r: Reader, version: number, flexible: boolean): ShareAcknowledgeRequestAcknowledgePartition {
   const out: ShareAcknowledgeRequestAcknowledgePartition = {
     partitionIndex: r.readInt32(),
-    acknowledgementBatches: readArray(r, flexible, 18, (e) => readShareAcknowledgeRequestAcknowledgementBatch(e, version, flexible)),
+    acknowledgementBatches: readArray(r, true, 18, (e) => readShareAcknowledgeRequestAcknowledgementBatch(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -112,7 +112,7 @@ function readShareAcknowledgeRequestAcknowledgePartition(r: Reader, version: num
 
 function writeShareAcknowledgeRequestAcknowledgePartition(w: Writer, version: number, flexible: boolean, m: ShareAcknowledgeRequestAcknowledgePartitionInput): void {
   w.writeInt32(m.partitionIndex);
-  writeArray(w, flexible, m.acknowledgementBatches, (ew, e) => writeShareAcknowledgeRequestAcknowledgementBatch(ew, version, flexible, e), "ShareAcknowledgeRequest.AcknowledgementBatches");
+  writeArray(w, true, m.acknowledgementBatches, (ew, e) => writeShareAcknowledgeRequestAcknowledgementBatch(ew, version, flexible, e), "ShareAcknowledgeRequest.AcknowledgementBatches");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -120,7 +120,7 @@ function readShareAcknowledgeRequestAcknowledgementBatch(r: Reader, version: num
   const out: ShareAcknowledgeRequestAcknowledgementBatch = {
     firstOffset: r.readInt64(),
     lastOffset: r.readInt64(),
-    acknowledgeTypes: readArray(r, flexible, 1, (e) => e.readInt8()),
+    acknowledgeTypes: readArray(r, true, 1, (e) => e.readInt8()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -129,7 +129,7 @@ function readShareAcknowledgeRequestAcknowledgementBatch(r: Reader, version: num
 function writeShareAcknowledgeRequestAcknowledgementBatch(w: Writer, version: number, flexible: boolean, m: ShareAcknowledgeRequestAcknowledgementBatchInput): void {
   w.writeInt64(m.firstOffset);
   w.writeInt64(m.lastOffset);
-  writeArray(w, flexible, m.acknowledgeTypes, (ew, e) => ew.writeInt8(e), "ShareAcknowledgeRequest.AcknowledgeTypes");
+  writeArray(w, true, m.acknowledgeTypes, (ew, e) => ew.writeInt8(e), "ShareAcknowledgeRequest.AcknowledgeTypes");
   if (flexible) w.writeUVarint(0);
 }
 

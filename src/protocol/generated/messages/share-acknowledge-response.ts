@@ -89,9 +89,9 @@ function readShareAcknowledgeResponse(r: Reader, version: number, flexible: bool
   const out: ShareAcknowledgeResponse = {
     throttleTimeMs: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    responses: readArray(r, flexible, 18, (e) => readShareAcknowledgeResponseShareAcknowledgeTopicResponse(e, version, flexible)),
-    nodeEndpoints: readArray(r, flexible, 11, (e) => readShareAcknowledgeResponseNodeEndpoint(e, version, flexible)),
+    errorMessage: r.readCompactNullableString(),
+    responses: readArray(r, true, 18, (e) => readShareAcknowledgeResponseShareAcknowledgeTopicResponse(e, version, flexible)),
+    nodeEndpoints: readArray(r, true, 11, (e) => readShareAcknowledgeResponseNodeEndpoint(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -100,16 +100,16 @@ function readShareAcknowledgeResponse(r: Reader, version: number, flexible: bool
 function writeShareAcknowledgeResponse(w: Writer, version: number, flexible: boolean, m: ShareAcknowledgeResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)));
-  writeArray(w, flexible, m.responses, (ew, e) => writeShareAcknowledgeResponseShareAcknowledgeTopicResponse(ew, version, flexible, e), "ShareAcknowledgeResponse.Responses");
-  writeArray(w, flexible, m.nodeEndpoints, (ew, e) => writeShareAcknowledgeResponseNodeEndpoint(ew, version, flexible, e), "ShareAcknowledgeResponse.NodeEndpoints");
+  w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null));
+  writeArray(w, true, m.responses, (ew, e) => writeShareAcknowledgeResponseShareAcknowledgeTopicResponse(ew, version, flexible, e), "ShareAcknowledgeResponse.Responses");
+  writeArray(w, true, m.nodeEndpoints, (ew, e) => writeShareAcknowledgeResponseNodeEndpoint(ew, version, flexible, e), "ShareAcknowledgeResponse.NodeEndpoints");
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r: Reader, version: number, flexible: boolean): ShareAcknowledgeResponseShareAcknowledgeTopicResponse {
   const out: ShareAcknowledgeResponseShareAcknowledgeTopicResponse = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 17, (e) => readShareAcknowledgeResponsePartitionData(e, version, flexible)),
+    partitions: readArray(r, true, 17, (e) => readShareAcknowledgeResponsePartitionData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -117,7 +117,7 @@ function readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r: Reader, ve
 
 function writeShareAcknowledgeResponseShareAcknowledgeTopicResponse(w: Writer, version: number, flexible: boolean, m: ShareAcknowledgeResponseShareAcknowledgeTopicResponseInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => writeShareAcknowledgeResponsePartitionData(ew, version, flexible, e), "ShareAcknowledgeResponse.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeShareAcknowledgeResponsePartitionData(ew, version, flexible, e), "ShareAcknowledgeResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -125,7 +125,7 @@ function readShareAcknowledgeResponsePartitionData(r: Reader, version: number, f
   const out: ShareAcknowledgeResponsePartitionData = {
     partitionIndex: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    errorMessage: r.readCompactNullableString(),
     currentLeader: readShareAcknowledgeResponseLeaderIdAndEpoch(r, version, flexible),
   };
   if (flexible) r.skipTaggedFields();
@@ -135,7 +135,7 @@ function readShareAcknowledgeResponsePartitionData(r: Reader, version: number, f
 function writeShareAcknowledgeResponsePartitionData(w: Writer, version: number, flexible: boolean, m: ShareAcknowledgeResponsePartitionDataInput): void {
   w.writeInt32(m.partitionIndex);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)));
+  w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null));
   writeShareAcknowledgeResponseLeaderIdAndEpoch(w, version, flexible, m.currentLeader);
   if (flexible) w.writeUVarint(0);
 }
@@ -158,9 +158,9 @@ function writeShareAcknowledgeResponseLeaderIdAndEpoch(w: Writer, version: numbe
 function readShareAcknowledgeResponseNodeEndpoint(r: Reader, version: number, flexible: boolean): ShareAcknowledgeResponseNodeEndpoint {
   const out: ShareAcknowledgeResponseNodeEndpoint = {
     nodeId: r.readInt32(),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    host: r.readCompactString(),
     port: r.readInt32(),
-    rack: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    rack: r.readCompactNullableString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -168,9 +168,9 @@ function readShareAcknowledgeResponseNodeEndpoint(r: Reader, version: number, fl
 
 function writeShareAcknowledgeResponseNodeEndpoint(w: Writer, version: number, flexible: boolean, m: ShareAcknowledgeResponseNodeEndpointInput): void {
   w.writeInt32(m.nodeId);
-  (flexible ? w.writeCompactString(m.host) : w.writeString(m.host));
+  w.writeCompactString(m.host);
   w.writeInt32(m.port);
-  (flexible ? w.writeCompactNullableString((m.rack !== undefined ? m.rack : null)) : w.writeNullableString((m.rack !== undefined ? m.rack : null)));
+  w.writeCompactNullableString((m.rack !== undefined ? m.rack : null));
   if (flexible) w.writeUVarint(0);
 }
 

@@ -89,35 +89,35 @@ export function encodeShareFetchRequest(w: Writer, version: number, message: Sha
 
 function readShareFetchRequest(r: Reader, version: number, flexible: boolean): ShareFetchRequest {
   const out: ShareFetchRequest = {
-    groupId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    memberId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    groupId: r.readCompactNullableString(),
+    memberId: r.readCompactNullableString(),
     shareSessionEpoch: r.readInt32(),
     maxWaitMs: r.readInt32(),
     minBytes: r.readInt32(),
     maxBytes: r.readInt32(),
-    topics: readArray(r, flexible, 18, (e) => readShareFetchRequestFetchTopic(e, version, flexible)),
-    forgottenTopicsData: readArray(r, flexible, 18, (e) => readShareFetchRequestForgottenTopic(e, version, flexible)),
+    topics: readArray(r, true, 18, (e) => readShareFetchRequestFetchTopic(e, version, flexible)),
+    forgottenTopicsData: readArray(r, true, 18, (e) => readShareFetchRequestForgottenTopic(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeShareFetchRequest(w: Writer, version: number, flexible: boolean, m: ShareFetchRequestInput): void {
-  (flexible ? w.writeCompactNullableString((m.groupId !== undefined ? m.groupId : null)) : w.writeNullableString((m.groupId !== undefined ? m.groupId : null)));
-  (flexible ? w.writeCompactNullableString(m.memberId) : w.writeNullableString(m.memberId));
+  w.writeCompactNullableString((m.groupId !== undefined ? m.groupId : null));
+  w.writeCompactNullableString(m.memberId);
   w.writeInt32(m.shareSessionEpoch);
   w.writeInt32(m.maxWaitMs);
   w.writeInt32(m.minBytes);
   w.writeInt32((m.maxBytes !== undefined ? m.maxBytes : 2147483647));
-  writeArray(w, flexible, m.topics, (ew, e) => writeShareFetchRequestFetchTopic(ew, version, flexible, e), "ShareFetchRequest.Topics");
-  writeArray(w, flexible, m.forgottenTopicsData, (ew, e) => writeShareFetchRequestForgottenTopic(ew, version, flexible, e), "ShareFetchRequest.ForgottenTopicsData");
+  writeArray(w, true, m.topics, (ew, e) => writeShareFetchRequestFetchTopic(ew, version, flexible, e), "ShareFetchRequest.Topics");
+  writeArray(w, true, m.forgottenTopicsData, (ew, e) => writeShareFetchRequestForgottenTopic(ew, version, flexible, e), "ShareFetchRequest.ForgottenTopicsData");
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareFetchRequestFetchTopic(r: Reader, version: number, flexible: boolean): ShareFetchRequestFetchTopic {
   const out: ShareFetchRequestFetchTopic = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 10, (e) => readShareFetchRequestFetchPartition(e, version, flexible)),
+    partitions: readArray(r, true, 10, (e) => readShareFetchRequestFetchPartition(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -125,7 +125,7 @@ function readShareFetchRequestFetchTopic(r: Reader, version: number, flexible: b
 
 function writeShareFetchRequestFetchTopic(w: Writer, version: number, flexible: boolean, m: ShareFetchRequestFetchTopicInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => writeShareFetchRequestFetchPartition(ew, version, flexible, e), "ShareFetchRequest.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeShareFetchRequestFetchPartition(ew, version, flexible, e), "ShareFetchRequest.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -133,7 +133,7 @@ function readShareFetchRequestFetchPartition(r: Reader, version: number, flexibl
   const out: ShareFetchRequestFetchPartition = {
     partitionIndex: r.readInt32(),
     partitionMaxBytes: r.readInt32(),
-    acknowledgementBatches: readArray(r, flexible, 18, (e) => readShareFetchRequestAcknowledgementBatch(e, version, flexible)),
+    acknowledgementBatches: readArray(r, true, 18, (e) => readShareFetchRequestAcknowledgementBatch(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -142,7 +142,7 @@ function readShareFetchRequestFetchPartition(r: Reader, version: number, flexibl
 function writeShareFetchRequestFetchPartition(w: Writer, version: number, flexible: boolean, m: ShareFetchRequestFetchPartitionInput): void {
   w.writeInt32(m.partitionIndex);
   w.writeInt32(m.partitionMaxBytes);
-  writeArray(w, flexible, m.acknowledgementBatches, (ew, e) => writeShareFetchRequestAcknowledgementBatch(ew, version, flexible, e), "ShareFetchRequest.AcknowledgementBatches");
+  writeArray(w, true, m.acknowledgementBatches, (ew, e) => writeShareFetchRequestAcknowledgementBatch(ew, version, flexible, e), "ShareFetchRequest.AcknowledgementBatches");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -150,7 +150,7 @@ function readShareFetchRequestAcknowledgementBatch(r: Reader, version: number, f
   const out: ShareFetchRequestAcknowledgementBatch = {
     firstOffset: r.readInt64(),
     lastOffset: r.readInt64(),
-    acknowledgeTypes: readArray(r, flexible, 1, (e) => e.readInt8()),
+    acknowledgeTypes: readArray(r, true, 1, (e) => e.readInt8()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -159,14 +159,14 @@ function readShareFetchRequestAcknowledgementBatch(r: Reader, version: number, f
 function writeShareFetchRequestAcknowledgementBatch(w: Writer, version: number, flexible: boolean, m: ShareFetchRequestAcknowledgementBatchInput): void {
   w.writeInt64(m.firstOffset);
   w.writeInt64(m.lastOffset);
-  writeArray(w, flexible, m.acknowledgeTypes, (ew, e) => ew.writeInt8(e), "ShareFetchRequest.AcknowledgeTypes");
+  writeArray(w, true, m.acknowledgeTypes, (ew, e) => ew.writeInt8(e), "ShareFetchRequest.AcknowledgeTypes");
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareFetchRequestForgottenTopic(r: Reader, version: number, flexible: boolean): ShareFetchRequestForgottenTopic {
   const out: ShareFetchRequestForgottenTopic = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 4, (e) => e.readInt32()),
+    partitions: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -174,7 +174,7 @@ function readShareFetchRequestForgottenTopic(r: Reader, version: number, flexibl
 
 function writeShareFetchRequestForgottenTopic(w: Writer, version: number, flexible: boolean, m: ShareFetchRequestForgottenTopicInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => ew.writeInt32(e), "ShareFetchRequest.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => ew.writeInt32(e), "ShareFetchRequest.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

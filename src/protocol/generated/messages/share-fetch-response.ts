@@ -109,9 +109,9 @@ function readShareFetchResponse(r: Reader, version: number, flexible: boolean): 
   const out: ShareFetchResponse = {
     throttleTimeMs: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    responses: readArray(r, flexible, 18, (e) => readShareFetchResponseShareFetchableTopicResponse(e, version, flexible)),
-    nodeEndpoints: readArray(r, flexible, 11, (e) => readShareFetchResponseNodeEndpoint(e, version, flexible)),
+    errorMessage: r.readCompactNullableString(),
+    responses: readArray(r, true, 18, (e) => readShareFetchResponseShareFetchableTopicResponse(e, version, flexible)),
+    nodeEndpoints: readArray(r, true, 11, (e) => readShareFetchResponseNodeEndpoint(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -120,16 +120,16 @@ function readShareFetchResponse(r: Reader, version: number, flexible: boolean): 
 function writeShareFetchResponse(w: Writer, version: number, flexible: boolean, m: ShareFetchResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)));
-  writeArray(w, flexible, m.responses, (ew, e) => writeShareFetchResponseShareFetchableTopicResponse(ew, version, flexible, e), "ShareFetchResponse.Responses");
-  writeArray(w, flexible, m.nodeEndpoints, (ew, e) => writeShareFetchResponseNodeEndpoint(ew, version, flexible, e), "ShareFetchResponse.NodeEndpoints");
+  w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null));
+  writeArray(w, true, m.responses, (ew, e) => writeShareFetchResponseShareFetchableTopicResponse(ew, version, flexible, e), "ShareFetchResponse.Responses");
+  writeArray(w, true, m.nodeEndpoints, (ew, e) => writeShareFetchResponseNodeEndpoint(ew, version, flexible, e), "ShareFetchResponse.NodeEndpoints");
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareFetchResponseShareFetchableTopicResponse(r: Reader, version: number, flexible: boolean): ShareFetchResponseShareFetchableTopicResponse {
   const out: ShareFetchResponseShareFetchableTopicResponse = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 22, (e) => readShareFetchResponsePartitionData(e, version, flexible)),
+    partitions: readArray(r, true, 22, (e) => readShareFetchResponsePartitionData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -137,7 +137,7 @@ function readShareFetchResponseShareFetchableTopicResponse(r: Reader, version: n
 
 function writeShareFetchResponseShareFetchableTopicResponse(w: Writer, version: number, flexible: boolean, m: ShareFetchResponseShareFetchableTopicResponseInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => writeShareFetchResponsePartitionData(ew, version, flexible, e), "ShareFetchResponse.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeShareFetchResponsePartitionData(ew, version, flexible, e), "ShareFetchResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -145,12 +145,12 @@ function readShareFetchResponsePartitionData(r: Reader, version: number, flexibl
   const out: ShareFetchResponsePartitionData = {
     partitionIndex: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    errorMessage: r.readCompactNullableString(),
     acknowledgeErrorCode: r.readInt16(),
-    acknowledgeErrorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    acknowledgeErrorMessage: r.readCompactNullableString(),
     currentLeader: readShareFetchResponseLeaderIdAndEpoch(r, version, flexible),
-    records: (flexible ? r.readCompactNullableBytes() : r.readNullableBytes()),
-    acquiredRecords: readArray(r, flexible, 19, (e) => readShareFetchResponseAcquiredRecords(e, version, flexible)),
+    records: r.readCompactNullableBytes(),
+    acquiredRecords: readArray(r, true, 19, (e) => readShareFetchResponseAcquiredRecords(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -159,12 +159,12 @@ function readShareFetchResponsePartitionData(r: Reader, version: number, flexibl
 function writeShareFetchResponsePartitionData(w: Writer, version: number, flexible: boolean, m: ShareFetchResponsePartitionDataInput): void {
   w.writeInt32(m.partitionIndex);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)));
+  w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null));
   w.writeInt16(m.acknowledgeErrorCode);
-  (flexible ? w.writeCompactNullableString((m.acknowledgeErrorMessage !== undefined ? m.acknowledgeErrorMessage : null)) : w.writeNullableString((m.acknowledgeErrorMessage !== undefined ? m.acknowledgeErrorMessage : null)));
+  w.writeCompactNullableString((m.acknowledgeErrorMessage !== undefined ? m.acknowledgeErrorMessage : null));
   writeShareFetchResponseLeaderIdAndEpoch(w, version, flexible, m.currentLeader);
-  (flexible ? w.writeCompactNullableBytes(m.records) : w.writeNullableBytes(m.records));
-  writeArray(w, flexible, m.acquiredRecords, (ew, e) => writeShareFetchResponseAcquiredRecords(ew, version, flexible, e), "ShareFetchResponse.AcquiredRecords");
+  w.writeCompactNullableBytes(m.records);
+  writeArray(w, true, m.acquiredRecords, (ew, e) => writeShareFetchResponseAcquiredRecords(ew, version, flexible, e), "ShareFetchResponse.AcquiredRecords");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -203,9 +203,9 @@ function writeShareFetchResponseAcquiredRecords(w: Writer, version: number, flex
 function readShareFetchResponseNodeEndpoint(r: Reader, version: number, flexible: boolean): ShareFetchResponseNodeEndpoint {
   const out: ShareFetchResponseNodeEndpoint = {
     nodeId: r.readInt32(),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    host: r.readCompactString(),
     port: r.readInt32(),
-    rack: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    rack: r.readCompactNullableString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -213,9 +213,9 @@ function readShareFetchResponseNodeEndpoint(r: Reader, version: number, flexible
 
 function writeShareFetchResponseNodeEndpoint(w: Writer, version: number, flexible: boolean, m: ShareFetchResponseNodeEndpointInput): void {
   w.writeInt32(m.nodeId);
-  (flexible ? w.writeCompactString(m.host) : w.writeString(m.host));
+  w.writeCompactString(m.host);
   w.writeInt32(m.port);
-  (flexible ? w.writeCompactNullableString((m.rack !== undefined ? m.rack : null)) : w.writeNullableString((m.rack !== undefined ? m.rack : null)));
+  w.writeCompactNullableString((m.rack !== undefined ? m.rack : null));
   if (flexible) w.writeUVarint(0);
 }
 

@@ -33,7 +33,7 @@ export function encodeShareGroupDescribeRequest(w: Writer, version: number, mess
 
 function readShareGroupDescribeRequest(r: Reader, version: number, flexible: boolean): ShareGroupDescribeRequest {
   const out: ShareGroupDescribeRequest = {
-    groupIds: readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())),
+    groupIds: readArray(r, true, 1, (e) => e.readCompactString()),
     includeAuthorizedOperations: r.readBool(),
   };
   if (flexible) r.skipTaggedFields();
@@ -41,7 +41,7 @@ function readShareGroupDescribeRequest(r: Reader, version: number, flexible: boo
 }
 
 function writeShareGroupDescribeRequest(w: Writer, version: number, flexible: boolean, m: ShareGroupDescribeRequestInput): void {
-  writeArray(w, flexible, m.groupIds, (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "ShareGroupDescribeRequest.GroupIds");
+  writeArray(w, true, m.groupIds, (ew, e) => ew.writeCompactString(e), "ShareGroupDescribeRequest.GroupIds");
   w.writeBool(m.includeAuthorizedOperations);
   if (flexible) w.writeUVarint(0);
 }

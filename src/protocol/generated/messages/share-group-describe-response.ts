@@ -98,7 +98,7 @@ export function encodeShareGroupDescribeResponse(w: Writer, version: number, mes
 function readShareGroupDescribeResponse(r: Reader, version: number, flexible: boolean): ShareGroupDescribeResponse {
   const out: ShareGroupDescribeResponse = {
     throttleTimeMs: r.readInt32(),
-    groups: readArray(r, flexible, 20, (e) => readShareGroupDescribeResponseDescribedGroup(e, version, flexible)),
+    groups: readArray(r, true, 20, (e) => readShareGroupDescribeResponseDescribedGroup(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -106,20 +106,20 @@ function readShareGroupDescribeResponse(r: Reader, version: number, flexible: bo
 
 function writeShareGroupDescribeResponse(w: Writer, version: number, flexible: boolean, m: ShareGroupDescribeResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
-  writeArray(w, flexible, m.groups, (ew, e) => writeShareGroupDescribeResponseDescribedGroup(ew, version, flexible, e), "ShareGroupDescribeResponse.Groups");
+  writeArray(w, true, m.groups, (ew, e) => writeShareGroupDescribeResponseDescribedGroup(ew, version, flexible, e), "ShareGroupDescribeResponse.Groups");
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareGroupDescribeResponseDescribedGroup(r: Reader, version: number, flexible: boolean): ShareGroupDescribeResponseDescribedGroup {
   const out: ShareGroupDescribeResponseDescribedGroup = {
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    groupId: (flexible ? r.readCompactString() : r.readString()),
-    groupState: (flexible ? r.readCompactString() : r.readString()),
+    errorMessage: r.readCompactNullableString(),
+    groupId: r.readCompactString(),
+    groupState: r.readCompactString(),
     groupEpoch: r.readInt32(),
     assignmentEpoch: r.readInt32(),
-    assignorName: (flexible ? r.readCompactString() : r.readString()),
-    members: readArray(r, flexible, 12, (e) => readShareGroupDescribeResponseMember(e, version, flexible)),
+    assignorName: r.readCompactString(),
+    members: readArray(r, true, 12, (e) => readShareGroupDescribeResponseMember(e, version, flexible)),
     authorizedOperations: r.readInt32(),
   };
   if (flexible) r.skipTaggedFields();
@@ -128,25 +128,25 @@ function readShareGroupDescribeResponseDescribedGroup(r: Reader, version: number
 
 function writeShareGroupDescribeResponseDescribedGroup(w: Writer, version: number, flexible: boolean, m: ShareGroupDescribeResponseDescribedGroupInput): void {
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)));
-  (flexible ? w.writeCompactString(m.groupId) : w.writeString(m.groupId));
-  (flexible ? w.writeCompactString(m.groupState) : w.writeString(m.groupState));
+  w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null));
+  w.writeCompactString(m.groupId);
+  w.writeCompactString(m.groupState);
   w.writeInt32(m.groupEpoch);
   w.writeInt32(m.assignmentEpoch);
-  (flexible ? w.writeCompactString(m.assignorName) : w.writeString(m.assignorName));
-  writeArray(w, flexible, m.members, (ew, e) => writeShareGroupDescribeResponseMember(ew, version, flexible, e), "ShareGroupDescribeResponse.Members");
+  w.writeCompactString(m.assignorName);
+  writeArray(w, true, m.members, (ew, e) => writeShareGroupDescribeResponseMember(ew, version, flexible, e), "ShareGroupDescribeResponse.Members");
   w.writeInt32((m.authorizedOperations !== undefined ? m.authorizedOperations : -2147483648));
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareGroupDescribeResponseMember(r: Reader, version: number, flexible: boolean): ShareGroupDescribeResponseMember {
   const out: ShareGroupDescribeResponseMember = {
-    memberId: (flexible ? r.readCompactString() : r.readString()),
-    rackId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    memberId: r.readCompactString(),
+    rackId: r.readCompactNullableString(),
     memberEpoch: r.readInt32(),
-    clientId: (flexible ? r.readCompactString() : r.readString()),
-    clientHost: (flexible ? r.readCompactString() : r.readString()),
-    subscribedTopicNames: readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())),
+    clientId: r.readCompactString(),
+    clientHost: r.readCompactString(),
+    subscribedTopicNames: readArray(r, true, 1, (e) => e.readCompactString()),
     assignment: readShareGroupDescribeResponseAssignment(r, version, flexible),
   };
   if (flexible) r.skipTaggedFields();
@@ -154,34 +154,34 @@ function readShareGroupDescribeResponseMember(r: Reader, version: number, flexib
 }
 
 function writeShareGroupDescribeResponseMember(w: Writer, version: number, flexible: boolean, m: ShareGroupDescribeResponseMemberInput): void {
-  (flexible ? w.writeCompactString(m.memberId) : w.writeString(m.memberId));
-  (flexible ? w.writeCompactNullableString((m.rackId !== undefined ? m.rackId : null)) : w.writeNullableString((m.rackId !== undefined ? m.rackId : null)));
+  w.writeCompactString(m.memberId);
+  w.writeCompactNullableString((m.rackId !== undefined ? m.rackId : null));
   w.writeInt32(m.memberEpoch);
-  (flexible ? w.writeCompactString(m.clientId) : w.writeString(m.clientId));
-  (flexible ? w.writeCompactString(m.clientHost) : w.writeString(m.clientHost));
-  writeArray(w, flexible, m.subscribedTopicNames, (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "ShareGroupDescribeResponse.SubscribedTopicNames");
+  w.writeCompactString(m.clientId);
+  w.writeCompactString(m.clientHost);
+  writeArray(w, true, m.subscribedTopicNames, (ew, e) => ew.writeCompactString(e), "ShareGroupDescribeResponse.SubscribedTopicNames");
   writeShareGroupDescribeResponseAssignment(w, version, flexible, m.assignment);
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareGroupDescribeResponseAssignment(r: Reader, version: number, flexible: boolean): ShareGroupDescribeResponseAssignment {
   const out: ShareGroupDescribeResponseAssignment = {
-    topicPartitions: readArray(r, flexible, 19, (e) => readShareGroupDescribeResponseTopicPartitions(e, version, flexible)),
+    topicPartitions: readArray(r, true, 19, (e) => readShareGroupDescribeResponseTopicPartitions(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeShareGroupDescribeResponseAssignment(w: Writer, version: number, flexible: boolean, m: ShareGroupDescribeResponseAssignmentInput): void {
-  writeArray(w, flexible, m.topicPartitions, (ew, e) => writeShareGroupDescribeResponseTopicPartitions(ew, version, flexible, e), "ShareGroupDescribeResponse.TopicPartitions");
+  writeArray(w, true, m.topicPartitions, (ew, e) => writeShareGroupDescribeResponseTopicPartitions(ew, version, flexible, e), "ShareGroupDescribeResponse.TopicPartitions");
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareGroupDescribeResponseTopicPartitions(r: Reader, version: number, flexible: boolean): ShareGroupDescribeResponseTopicPartitions {
   const out: ShareGroupDescribeResponseTopicPartitions = {
     topicId: r.readUuid(),
-    topicName: (flexible ? r.readCompactString() : r.readString()),
-    partitions: readArray(r, flexible, 4, (e) => e.readInt32()),
+    topicName: r.readCompactString(),
+    partitions: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -189,8 +189,8 @@ function readShareGroupDescribeResponseTopicPartitions(r: Reader, version: numbe
 
 function writeShareGroupDescribeResponseTopicPartitions(w: Writer, version: number, flexible: boolean, m: ShareGroupDescribeResponseTopicPartitionsInput): void {
   w.writeUuid(m.topicId);
-  (flexible ? w.writeCompactString(m.topicName) : w.writeString(m.topicName));
-  writeArray(w, flexible, m.partitions, (ew, e) => ew.writeInt32(e), "ShareGroupDescribeResponse.Partitions");
+  w.writeCompactString(m.topicName);
+  writeArray(w, true, m.partitions, (ew, e) => ew.writeInt32(e), "ShareGroupDescribeResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

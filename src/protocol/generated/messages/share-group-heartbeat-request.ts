@@ -39,22 +39,22 @@ export function encodeShareGroupHeartbeatRequest(w: Writer, version: number, mes
 
 function readShareGroupHeartbeatRequest(r: Reader, version: number, flexible: boolean): ShareGroupHeartbeatRequest {
   const out: ShareGroupHeartbeatRequest = {
-    groupId: (flexible ? r.readCompactString() : r.readString()),
-    memberId: (flexible ? r.readCompactString() : r.readString()),
+    groupId: r.readCompactString(),
+    memberId: r.readCompactString(),
     memberEpoch: r.readInt32(),
-    rackId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    subscribedTopicNames: readNullableArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())),
+    rackId: r.readCompactNullableString(),
+    subscribedTopicNames: readNullableArray(r, true, 1, (e) => e.readCompactString()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeShareGroupHeartbeatRequest(w: Writer, version: number, flexible: boolean, m: ShareGroupHeartbeatRequestInput): void {
-  (flexible ? w.writeCompactString(m.groupId) : w.writeString(m.groupId));
-  (flexible ? w.writeCompactString(m.memberId) : w.writeString(m.memberId));
+  w.writeCompactString(m.groupId);
+  w.writeCompactString(m.memberId);
   w.writeInt32(m.memberEpoch);
-  (flexible ? w.writeCompactNullableString((m.rackId !== undefined ? m.rackId : null)) : w.writeNullableString((m.rackId !== undefined ? m.rackId : null)));
-  writeNullableArray(w, flexible, (m.subscribedTopicNames !== undefined ? m.subscribedTopicNames : null), (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)));
+  w.writeCompactNullableString((m.rackId !== undefined ? m.rackId : null));
+  writeNullableArray(w, true, (m.subscribedTopicNames !== undefined ? m.subscribedTopicNames : null), (ew, e) => ew.writeCompactString(e));
   if (flexible) w.writeUVarint(0);
 }
 

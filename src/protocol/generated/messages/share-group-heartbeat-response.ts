@@ -63,8 +63,8 @@ function readShareGroupHeartbeatResponse(r: Reader, version: number, flexible: b
   const out: ShareGroupHeartbeatResponse = {
     throttleTimeMs: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    memberId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    errorMessage: r.readCompactNullableString(),
+    memberId: r.readCompactNullableString(),
     memberEpoch: r.readInt32(),
     heartbeatIntervalMs: r.readInt32(),
     assignment: (r.readInt8() < 0 ? null : readShareGroupHeartbeatResponseAssignment(r, version, flexible)),
@@ -76,8 +76,8 @@ function readShareGroupHeartbeatResponse(r: Reader, version: number, flexible: b
 function writeShareGroupHeartbeatResponse(w: Writer, version: number, flexible: boolean, m: ShareGroupHeartbeatResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)));
-  (flexible ? w.writeCompactNullableString((m.memberId !== undefined ? m.memberId : null)) : w.writeNullableString((m.memberId !== undefined ? m.memberId : null)));
+  w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null));
+  w.writeCompactNullableString((m.memberId !== undefined ? m.memberId : null));
   w.writeInt32(m.memberEpoch);
   w.writeInt32(m.heartbeatIntervalMs);
   ((m.assignment !== undefined ? m.assignment : null) === null ? w.writeInt8(-1) : (w.writeInt8(1), writeShareGroupHeartbeatResponseAssignment(w, version, flexible, nonNull((m.assignment !== undefined ? m.assignment : null), "ShareGroupHeartbeatResponse.Assignment"))));
@@ -86,21 +86,21 @@ function writeShareGroupHeartbeatResponse(w: Writer, version: number, flexible: 
 
 function readShareGroupHeartbeatResponseAssignment(r: Reader, version: number, flexible: boolean): ShareGroupHeartbeatResponseAssignment {
   const out: ShareGroupHeartbeatResponseAssignment = {
-    topicPartitions: readArray(r, flexible, 18, (e) => readShareGroupHeartbeatResponseTopicPartitions(e, version, flexible)),
+    topicPartitions: readArray(r, true, 18, (e) => readShareGroupHeartbeatResponseTopicPartitions(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeShareGroupHeartbeatResponseAssignment(w: Writer, version: number, flexible: boolean, m: ShareGroupHeartbeatResponseAssignmentInput): void {
-  writeArray(w, flexible, m.topicPartitions, (ew, e) => writeShareGroupHeartbeatResponseTopicPartitions(ew, version, flexible, e), "ShareGroupHeartbeatResponse.TopicPartitions");
+  writeArray(w, true, m.topicPartitions, (ew, e) => writeShareGroupHeartbeatResponseTopicPartitions(ew, version, flexible, e), "ShareGroupHeartbeatResponse.TopicPartitions");
   if (flexible) w.writeUVarint(0);
 }
 
 function readShareGroupHeartbeatResponseTopicPartitions(r: Reader, version: number, flexible: boolean): ShareGroupHeartbeatResponseTopicPartitions {
   const out: ShareGroupHeartbeatResponseTopicPartitions = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 4, (e) => e.readInt32()),
+    partitions: readArray(r, true, 4, (e) => e.readInt32()),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -108,7 +108,7 @@ function readShareGroupHeartbeatResponseTopicPartitions(r: Reader, version: numb
 
 function writeShareGroupHeartbeatResponseTopicPartitions(w: Writer, version: number, flexible: boolean, m: ShareGroupHeartbeatResponseTopicPartitionsInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => ew.writeInt32(e), "ShareGroupHeartbeatResponse.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => ew.writeInt32(e), "ShareGroupHeartbeatResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -92,9 +92,9 @@ function readStopReplicaRequest(r: Reader, version: number, flexible: boolean): 
     controllerEpoch: r.readInt32(),
     brokerEpoch: (version >= 1 ? r.readInt64() : -1n),
     deletePartitions: (version <= 2 ? r.readBool() : false),
-    ungroupedPartitions: (version <= 0 ? readArray(r, flexible, 6, (e) => readStopReplicaRequestStopReplicaPartitionV0(e, version, flexible)) : []),
+    ungroupedPartitions: (version <= 0 ? readArray(r, false, 6, (e) => readStopReplicaRequestStopReplicaPartitionV0(e, version, flexible)) : []),
     topics: (version >= 1 && version <= 2 ? readArray(r, flexible, 3, (e) => readStopReplicaRequestStopReplicaTopicV1(e, version, flexible)) : []),
-    topicStates: (version >= 3 ? readArray(r, flexible, 3, (e) => readStopReplicaRequestStopReplicaTopicState(e, version, flexible)) : []),
+    topicStates: (version >= 3 ? readArray(r, true, 3, (e) => readStopReplicaRequestStopReplicaTopicState(e, version, flexible)) : []),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -106,15 +106,15 @@ function writeStopReplicaRequest(w: Writer, version: number, flexible: boolean, 
   w.writeInt32(m.controllerEpoch);
   if (version >= 1) w.writeInt64((m.brokerEpoch !== undefined ? m.brokerEpoch : -1n));
   if (version <= 2) w.writeBool((m.deletePartitions !== undefined ? m.deletePartitions : false));
-  if (version <= 0) writeArray(w, flexible, (m.ungroupedPartitions !== undefined ? m.ungroupedPartitions : []), (ew, e) => writeStopReplicaRequestStopReplicaPartitionV0(ew, version, flexible, e), "StopReplicaRequest.UngroupedPartitions");
+  if (version <= 0) writeArray(w, false, (m.ungroupedPartitions !== undefined ? m.ungroupedPartitions : []), (ew, e) => writeStopReplicaRequestStopReplicaPartitionV0(ew, version, flexible, e), "StopReplicaRequest.UngroupedPartitions");
   if (version >= 1 && version <= 2) writeArray(w, flexible, (m.topics !== undefined ? m.topics : []), (ew, e) => writeStopReplicaRequestStopReplicaTopicV1(ew, version, flexible, e), "StopReplicaRequest.Topics");
-  if (version >= 3) writeArray(w, flexible, (m.topicStates !== undefined ? m.topicStates : []), (ew, e) => writeStopReplicaRequestStopReplicaTopicState(ew, version, flexible, e), "StopReplicaRequest.TopicStates");
+  if (version >= 3) writeArray(w, true, (m.topicStates !== undefined ? m.topicStates : []), (ew, e) => writeStopReplicaRequestStopReplicaTopicState(ew, version, flexible, e), "StopReplicaRequest.TopicStates");
   if (flexible) w.writeUVarint(0);
 }
 
 function readStopReplicaRequestStopReplicaPartitionV0(r: Reader, version: number, flexible: boolean): StopReplicaRequestStopReplicaPartitionV0 {
   const out: StopReplicaRequestStopReplicaPartitionV0 = {
-    topicName: (flexible ? r.readCompactString() : r.readString()),
+    topicName: r.readString(),
     partitionIndex: r.readInt32(),
   };
   if (flexible) r.skipTaggedFields();
@@ -122,7 +122,7 @@ function readStopReplicaRequestStopReplicaPartitionV0(r: Reader, version: number
 }
 
 function writeStopReplicaRequestStopReplicaPartitionV0(w: Writer, version: number, flexible: boolean, m: StopReplicaRequestStopReplicaPartitionV0Input): void {
-  (flexible ? w.writeCompactString((m.topicName !== undefined ? m.topicName : '')) : w.writeString((m.topicName !== undefined ? m.topicName : '')));
+  w.writeString((m.topicName !== undefined ? m.topicName : ''));
   w.writeInt32((m.partitionIndex !== undefined ? m.partitionIndex : 0));
   if (flexible) w.writeUVarint(0);
 }
@@ -144,16 +144,16 @@ function writeStopReplicaRequestStopReplicaTopicV1(w: Writer, version: number, f
 
 function readStopReplicaRequestStopReplicaTopicState(r: Reader, version: number, flexible: boolean): StopReplicaRequestStopReplicaTopicState {
   const out: StopReplicaRequestStopReplicaTopicState = {
-    topicName: (flexible ? r.readCompactString() : r.readString()),
-    partitionStates: readArray(r, flexible, 10, (e) => readStopReplicaRequestStopReplicaPartitionState(e, version, flexible)),
+    topicName: r.readCompactString(),
+    partitionStates: readArray(r, true, 10, (e) => readStopReplicaRequestStopReplicaPartitionState(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeStopReplicaRequestStopReplicaTopicState(w: Writer, version: number, flexible: boolean, m: StopReplicaRequestStopReplicaTopicStateInput): void {
-  (flexible ? w.writeCompactString((m.topicName !== undefined ? m.topicName : '')) : w.writeString((m.topicName !== undefined ? m.topicName : '')));
-  writeArray(w, flexible, (m.partitionStates !== undefined ? m.partitionStates : []), (ew, e) => writeStopReplicaRequestStopReplicaPartitionState(ew, version, flexible, e), "StopReplicaRequest.PartitionStates");
+  w.writeCompactString((m.topicName !== undefined ? m.topicName : ''));
+  writeArray(w, true, (m.partitionStates !== undefined ? m.partitionStates : []), (ew, e) => writeStopReplicaRequestStopReplicaPartitionState(ew, version, flexible, e), "StopReplicaRequest.PartitionStates");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { EMPTY_BUFFER, nonNull, readArray, writeArray } from '../../codec-runtime.js';
+import { EMPTY_BUFFER, readArray, writeArray } from '../../codec-runtime.js';
 
 /** SyncGroupRequest: versions 0-5, flexible from 4. */
 export const syncGroupRequestVersions = {
@@ -56,9 +56,9 @@ function readSyncGroupRequest(r: Reader, version: number, flexible: boolean): Sy
     groupId: (flexible ? r.readCompactString() : r.readString()),
     generationId: r.readInt32(),
     memberId: (flexible ? r.readCompactString() : r.readString()),
-    groupInstanceId: (version >= 3 ? (flexible ? (version >= 3 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 3 ? r.readNullableString() : r.readString())) : null),
-    protocolType: (version >= 5 ? (flexible ? (version >= 5 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 5 ? r.readNullableString() : r.readString())) : null),
-    protocolName: (version >= 5 ? (flexible ? (version >= 5 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 5 ? r.readNullableString() : r.readString())) : null),
+    groupInstanceId: (version >= 3 ? (flexible ? r.readCompactNullableString() : r.readNullableString()) : null),
+    protocolType: (version >= 5 ? r.readCompactNullableString() : null),
+    protocolName: (version >= 5 ? r.readCompactNullableString() : null),
     assignments: readArray(r, flexible, 3, (e) => readSyncGroupRequestAssignment(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
@@ -69,9 +69,9 @@ function writeSyncGroupRequest(w: Writer, version: number, flexible: boolean, m:
   (flexible ? w.writeCompactString(m.groupId) : w.writeString(m.groupId));
   w.writeInt32(m.generationId);
   (flexible ? w.writeCompactString(m.memberId) : w.writeString(m.memberId));
-  if (version >= 3) (flexible ? (version >= 3 ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeCompactString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "SyncGroupRequest.GroupInstanceId"))) : (version >= 3 ? w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "SyncGroupRequest.GroupInstanceId"))));
-  if (version >= 5) (flexible ? (version >= 5 ? w.writeCompactNullableString((m.protocolType !== undefined ? m.protocolType : null)) : w.writeCompactString(nonNull((m.protocolType !== undefined ? m.protocolType : null), "SyncGroupRequest.ProtocolType"))) : (version >= 5 ? w.writeNullableString((m.protocolType !== undefined ? m.protocolType : null)) : w.writeString(nonNull((m.protocolType !== undefined ? m.protocolType : null), "SyncGroupRequest.ProtocolType"))));
-  if (version >= 5) (flexible ? (version >= 5 ? w.writeCompactNullableString((m.protocolName !== undefined ? m.protocolName : null)) : w.writeCompactString(nonNull((m.protocolName !== undefined ? m.protocolName : null), "SyncGroupRequest.ProtocolName"))) : (version >= 5 ? w.writeNullableString((m.protocolName !== undefined ? m.protocolName : null)) : w.writeString(nonNull((m.protocolName !== undefined ? m.protocolName : null), "SyncGroupRequest.ProtocolName"))));
+  if (version >= 3) (flexible ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)));
+  if (version >= 5) w.writeCompactNullableString((m.protocolType !== undefined ? m.protocolType : null));
+  if (version >= 5) w.writeCompactNullableString((m.protocolName !== undefined ? m.protocolName : null));
   writeArray(w, flexible, m.assignments, (ew, e) => writeSyncGroupRequestAssignment(ew, version, flexible, e), "SyncGroupRequest.Assignments");
   if (flexible) w.writeUVarint(0);
 }

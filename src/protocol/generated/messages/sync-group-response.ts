@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { EMPTY_BUFFER, nonNull } from '../../codec-runtime.js';
+import { EMPTY_BUFFER } from '../../codec-runtime.js';
 
 /** SyncGroupResponse: versions 0-5, flexible from 4. */
 export const syncGroupResponseVersions = {
@@ -41,8 +41,8 @@ function readSyncGroupResponse(r: Reader, version: number, flexible: boolean): S
   const out: SyncGroupResponse = {
     throttleTimeMs: (version >= 1 ? r.readInt32() : 0),
     errorCode: r.readInt16(),
-    protocolType: (version >= 5 ? (flexible ? (version >= 5 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 5 ? r.readNullableString() : r.readString())) : null),
-    protocolName: (version >= 5 ? (flexible ? (version >= 5 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 5 ? r.readNullableString() : r.readString())) : null),
+    protocolType: (version >= 5 ? r.readCompactNullableString() : null),
+    protocolName: (version >= 5 ? r.readCompactNullableString() : null),
     assignment: (flexible ? r.readCompactBytes() : r.readBytes()),
   };
   if (flexible) r.skipTaggedFields();
@@ -52,8 +52,8 @@ function readSyncGroupResponse(r: Reader, version: number, flexible: boolean): S
 function writeSyncGroupResponse(w: Writer, version: number, flexible: boolean, m: SyncGroupResponseInput): void {
   if (version >= 1) w.writeInt32((m.throttleTimeMs !== undefined ? m.throttleTimeMs : 0));
   w.writeInt16(m.errorCode);
-  if (version >= 5) (flexible ? (version >= 5 ? w.writeCompactNullableString((m.protocolType !== undefined ? m.protocolType : null)) : w.writeCompactString(nonNull((m.protocolType !== undefined ? m.protocolType : null), "SyncGroupResponse.ProtocolType"))) : (version >= 5 ? w.writeNullableString((m.protocolType !== undefined ? m.protocolType : null)) : w.writeString(nonNull((m.protocolType !== undefined ? m.protocolType : null), "SyncGroupResponse.ProtocolType"))));
-  if (version >= 5) (flexible ? (version >= 5 ? w.writeCompactNullableString((m.protocolName !== undefined ? m.protocolName : null)) : w.writeCompactString(nonNull((m.protocolName !== undefined ? m.protocolName : null), "SyncGroupResponse.ProtocolName"))) : (version >= 5 ? w.writeNullableString((m.protocolName !== undefined ? m.protocolName : null)) : w.writeString(nonNull((m.protocolName !== undefined ? m.protocolName : null), "SyncGroupResponse.ProtocolName"))));
+  if (version >= 5) w.writeCompactNullableString((m.protocolType !== undefined ? m.protocolType : null));
+  if (version >= 5) w.writeCompactNullableString((m.protocolName !== undefined ? m.protocolName : null));
   (flexible ? w.writeCompactBytes(m.assignment) : w.writeBytes(m.assignment));
   if (flexible) w.writeUVarint(0);
 }

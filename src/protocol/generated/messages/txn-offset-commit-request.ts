@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { nonNull, readArray, writeArray } from '../../codec-runtime.js';
+import { readArray, writeArray } from '../../codec-runtime.js';
 
 /** TxnOffsetCommitRequest: versions 0-4, flexible from 3. */
 export const txnOffsetCommitRequestVersions = {
@@ -74,8 +74,8 @@ function readTxnOffsetCommitRequest(r: Reader, version: number, flexible: boolea
     producerId: r.readInt64(),
     producerEpoch: r.readInt16(),
     generationId: (version >= 3 ? r.readInt32() : -1),
-    memberId: (version >= 3 ? (flexible ? r.readCompactString() : r.readString()) : ""),
-    groupInstanceId: (version >= 3 ? (flexible ? (version >= 3 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 3 ? r.readNullableString() : r.readString())) : null),
+    memberId: (version >= 3 ? r.readCompactString() : ""),
+    groupInstanceId: (version >= 3 ? r.readCompactNullableString() : null),
     topics: readArray(r, flexible, 3, (e) => readTxnOffsetCommitRequestTopic(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
@@ -88,8 +88,8 @@ function writeTxnOffsetCommitRequest(w: Writer, version: number, flexible: boole
   w.writeInt64(m.producerId);
   w.writeInt16(m.producerEpoch);
   if (version >= 3) w.writeInt32((m.generationId !== undefined ? m.generationId : -1));
-  if (version >= 3) (flexible ? w.writeCompactString((m.memberId !== undefined ? m.memberId : "")) : w.writeString((m.memberId !== undefined ? m.memberId : "")));
-  if (version >= 3) (flexible ? (version >= 3 ? w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeCompactString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "TxnOffsetCommitRequest.GroupInstanceId"))) : (version >= 3 ? w.writeNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null)) : w.writeString(nonNull((m.groupInstanceId !== undefined ? m.groupInstanceId : null), "TxnOffsetCommitRequest.GroupInstanceId"))));
+  if (version >= 3) w.writeCompactString((m.memberId !== undefined ? m.memberId : ""));
+  if (version >= 3) w.writeCompactNullableString((m.groupInstanceId !== undefined ? m.groupInstanceId : null));
   writeArray(w, flexible, m.topics, (ew, e) => writeTxnOffsetCommitRequestTopic(ew, version, flexible, e), "TxnOffsetCommitRequest.Topics");
   if (flexible) w.writeUVarint(0);
 }

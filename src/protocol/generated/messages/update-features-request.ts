@@ -50,7 +50,7 @@ export function encodeUpdateFeaturesRequest(w: Writer, version: number, message:
 function readUpdateFeaturesRequest(r: Reader, version: number, flexible: boolean): UpdateFeaturesRequest {
   const out: UpdateFeaturesRequest = {
     timeoutMs: r.readInt32(),
-    featureUpdates: readArray(r, flexible, 5, (e) => readUpdateFeaturesRequestFeatureUpdateKey(e, version, flexible)),
+    featureUpdates: readArray(r, true, 5, (e) => readUpdateFeaturesRequestFeatureUpdateKey(e, version, flexible)),
     validateOnly: (version >= 1 ? r.readBool() : false),
   };
   if (flexible) r.skipTaggedFields();
@@ -59,14 +59,14 @@ function readUpdateFeaturesRequest(r: Reader, version: number, flexible: boolean
 
 function writeUpdateFeaturesRequest(w: Writer, version: number, flexible: boolean, m: UpdateFeaturesRequestInput): void {
   w.writeInt32((m.timeoutMs !== undefined ? m.timeoutMs : 60000));
-  writeArray(w, flexible, m.featureUpdates, (ew, e) => writeUpdateFeaturesRequestFeatureUpdateKey(ew, version, flexible, e), "UpdateFeaturesRequest.FeatureUpdates");
+  writeArray(w, true, m.featureUpdates, (ew, e) => writeUpdateFeaturesRequestFeatureUpdateKey(ew, version, flexible, e), "UpdateFeaturesRequest.FeatureUpdates");
   if (version >= 1) w.writeBool((m.validateOnly !== undefined ? m.validateOnly : false));
   if (flexible) w.writeUVarint(0);
 }
 
 function readUpdateFeaturesRequestFeatureUpdateKey(r: Reader, version: number, flexible: boolean): UpdateFeaturesRequestFeatureUpdateKey {
   const out: UpdateFeaturesRequestFeatureUpdateKey = {
-    feature: (flexible ? r.readCompactString() : r.readString()),
+    feature: r.readCompactString(),
     maxVersionLevel: r.readInt16(),
     allowDowngrade: (version <= 0 ? r.readBool() : false),
     upgradeType: (version >= 1 ? r.readInt8() : 1),
@@ -76,7 +76,7 @@ function readUpdateFeaturesRequestFeatureUpdateKey(r: Reader, version: number, f
 }
 
 function writeUpdateFeaturesRequestFeatureUpdateKey(w: Writer, version: number, flexible: boolean, m: UpdateFeaturesRequestFeatureUpdateKeyInput): void {
-  (flexible ? w.writeCompactString(m.feature) : w.writeString(m.feature));
+  w.writeCompactString(m.feature);
   w.writeInt16(m.maxVersionLevel);
   if (version <= 0) w.writeBool((m.allowDowngrade !== undefined ? m.allowDowngrade : false));
   if (version >= 1) w.writeInt8((m.upgradeType !== undefined ? m.upgradeType : 1));

@@ -51,8 +51,8 @@ function readUpdateFeaturesResponse(r: Reader, version: number, flexible: boolea
   const out: UpdateFeaturesResponse = {
     throttleTimeMs: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
-    results: (version <= 1 ? readArray(r, flexible, 5, (e) => readUpdateFeaturesResponseUpdatableFeatureResult(e, version, flexible)) : []),
+    errorMessage: r.readCompactNullableString(),
+    results: (version <= 1 ? readArray(r, true, 5, (e) => readUpdateFeaturesResponseUpdatableFeatureResult(e, version, flexible)) : []),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -61,25 +61,25 @@ function readUpdateFeaturesResponse(r: Reader, version: number, flexible: boolea
 function writeUpdateFeaturesResponse(w: Writer, version: number, flexible: boolean, m: UpdateFeaturesResponseInput): void {
   w.writeInt32(m.throttleTimeMs);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString(m.errorMessage) : w.writeNullableString(m.errorMessage));
-  if (version <= 1) writeArray(w, flexible, (m.results !== undefined ? m.results : []), (ew, e) => writeUpdateFeaturesResponseUpdatableFeatureResult(ew, version, flexible, e), "UpdateFeaturesResponse.Results");
+  w.writeCompactNullableString(m.errorMessage);
+  if (version <= 1) writeArray(w, true, (m.results !== undefined ? m.results : []), (ew, e) => writeUpdateFeaturesResponseUpdatableFeatureResult(ew, version, flexible, e), "UpdateFeaturesResponse.Results");
   if (flexible) w.writeUVarint(0);
 }
 
 function readUpdateFeaturesResponseUpdatableFeatureResult(r: Reader, version: number, flexible: boolean): UpdateFeaturesResponseUpdatableFeatureResult {
   const out: UpdateFeaturesResponseUpdatableFeatureResult = {
-    feature: (flexible ? r.readCompactString() : r.readString()),
+    feature: r.readCompactString(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    errorMessage: r.readCompactNullableString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeUpdateFeaturesResponseUpdatableFeatureResult(w: Writer, version: number, flexible: boolean, m: UpdateFeaturesResponseUpdatableFeatureResultInput): void {
-  (flexible ? w.writeCompactString(m.feature) : w.writeString(m.feature));
+  w.writeCompactString(m.feature);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString(m.errorMessage) : w.writeNullableString(m.errorMessage));
+  w.writeCompactNullableString(m.errorMessage);
   if (flexible) w.writeUVarint(0);
 }
 

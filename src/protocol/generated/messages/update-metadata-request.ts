@@ -116,7 +116,7 @@ function readUpdateMetadataRequest(r: Reader, version: number, flexible: boolean
     type: 0,
     controllerEpoch: r.readInt32(),
     brokerEpoch: (version >= 5 ? r.readInt64() : -1n),
-    ungroupedPartitionStates: (version <= 4 ? readArray(r, flexible, 30, (e) => readUpdateMetadataRequestUpdateMetadataPartitionState(e, version, flexible)) : []),
+    ungroupedPartitionStates: (version <= 4 ? readArray(r, false, 30, (e) => readUpdateMetadataRequestUpdateMetadataPartitionState(e, version, flexible)) : []),
     topicStates: (version >= 5 ? readArray(r, flexible, 3, (e) => readUpdateMetadataRequestUpdateMetadataTopicState(e, version, flexible)) : []),
     liveBrokers: readArray(r, flexible, 7, (e) => readUpdateMetadataRequestUpdateMetadataBroker(e, version, flexible)),
   };
@@ -145,7 +145,7 @@ function writeUpdateMetadataRequest(w: Writer, version: number, flexible: boolea
   if (version >= 8) w.writeBool((m.isKRaftController !== undefined ? m.isKRaftController : false));
   w.writeInt32(m.controllerEpoch);
   if (version >= 5) w.writeInt64((m.brokerEpoch !== undefined ? m.brokerEpoch : -1n));
-  if (version <= 4) writeArray(w, flexible, (m.ungroupedPartitionStates !== undefined ? m.ungroupedPartitionStates : []), (ew, e) => writeUpdateMetadataRequestUpdateMetadataPartitionState(ew, version, flexible, e), "UpdateMetadataRequest.UngroupedPartitionStates");
+  if (version <= 4) writeArray(w, false, (m.ungroupedPartitionStates !== undefined ? m.ungroupedPartitionStates : []), (ew, e) => writeUpdateMetadataRequestUpdateMetadataPartitionState(ew, version, flexible, e), "UpdateMetadataRequest.UngroupedPartitionStates");
   if (version >= 5) writeArray(w, flexible, (m.topicStates !== undefined ? m.topicStates : []), (ew, e) => writeUpdateMetadataRequestUpdateMetadataTopicState(ew, version, flexible, e), "UpdateMetadataRequest.TopicStates");
   writeArray(w, flexible, m.liveBrokers, (ew, e) => writeUpdateMetadataRequestUpdateMetadataBroker(ew, version, flexible, e), "UpdateMetadataRequest.LiveBrokers");
   if (flexible) {
@@ -157,7 +157,7 @@ function writeUpdateMetadataRequest(w: Writer, version: number, flexible: boolea
 
 function readUpdateMetadataRequestUpdateMetadataPartitionState(r: Reader, version: number, flexible: boolean): UpdateMetadataRequestUpdateMetadataPartitionState {
   const out: UpdateMetadataRequestUpdateMetadataPartitionState = {
-    topicName: (version <= 4 ? (flexible ? r.readCompactString() : r.readString()) : ''),
+    topicName: (version <= 4 ? r.readString() : ''),
     partitionIndex: r.readInt32(),
     controllerEpoch: r.readInt32(),
     leader: r.readInt32(),
@@ -172,7 +172,7 @@ function readUpdateMetadataRequestUpdateMetadataPartitionState(r: Reader, versio
 }
 
 function writeUpdateMetadataRequestUpdateMetadataPartitionState(w: Writer, version: number, flexible: boolean, m: UpdateMetadataRequestUpdateMetadataPartitionStateInput): void {
-  if (version <= 4) (flexible ? w.writeCompactString((m.topicName !== undefined ? m.topicName : '')) : w.writeString((m.topicName !== undefined ? m.topicName : '')));
+  if (version <= 4) w.writeString((m.topicName !== undefined ? m.topicName : ''));
   w.writeInt32(m.partitionIndex);
   w.writeInt32(m.controllerEpoch);
   w.writeInt32(m.leader);
@@ -204,7 +204,7 @@ function writeUpdateMetadataRequestUpdateMetadataTopicState(w: Writer, version: 
 function readUpdateMetadataRequestUpdateMetadataBroker(r: Reader, version: number, flexible: boolean): UpdateMetadataRequestUpdateMetadataBroker {
   const out: UpdateMetadataRequestUpdateMetadataBroker = {
     id: r.readInt32(),
-    v0Host: (version <= 0 ? (flexible ? r.readCompactString() : r.readString()) : ''),
+    v0Host: (version <= 0 ? r.readString() : ''),
     v0Port: (version <= 0 ? r.readInt32() : 0),
     endpoints: (version >= 1 ? readArray(r, flexible, 8, (e) => readUpdateMetadataRequestUpdateMetadataEndpoint(e, version, flexible)) : []),
     rack: (version >= 2 ? (flexible ? r.readCompactNullableString() : r.readNullableString()) : ''),
@@ -215,7 +215,7 @@ function readUpdateMetadataRequestUpdateMetadataBroker(r: Reader, version: numbe
 
 function writeUpdateMetadataRequestUpdateMetadataBroker(w: Writer, version: number, flexible: boolean, m: UpdateMetadataRequestUpdateMetadataBrokerInput): void {
   w.writeInt32(m.id);
-  if (version <= 0) (flexible ? w.writeCompactString((m.v0Host !== undefined ? m.v0Host : '')) : w.writeString((m.v0Host !== undefined ? m.v0Host : '')));
+  if (version <= 0) w.writeString((m.v0Host !== undefined ? m.v0Host : ''));
   if (version <= 0) w.writeInt32((m.v0Port !== undefined ? m.v0Port : 0));
   if (version >= 1) writeArray(w, flexible, (m.endpoints !== undefined ? m.endpoints : []), (ew, e) => writeUpdateMetadataRequestUpdateMetadataEndpoint(ew, version, flexible, e), "UpdateMetadataRequest.Endpoints");
   if (version >= 2) (flexible ? w.writeCompactNullableString((m.rack !== undefined ? m.rack : '')) : w.writeNullableString((m.rack !== undefined ? m.rack : '')));

@@ -63,11 +63,11 @@ export function encodeUpdateRaftVoterRequest(w: Writer, version: number, message
 
 function readUpdateRaftVoterRequest(r: Reader, version: number, flexible: boolean): UpdateRaftVoterRequest {
   const out: UpdateRaftVoterRequest = {
-    clusterId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    clusterId: r.readCompactNullableString(),
     currentLeaderEpoch: r.readInt32(),
     voterId: r.readInt32(),
     voterDirectoryId: r.readUuid(),
-    listeners: readArray(r, flexible, 5, (e) => readUpdateRaftVoterRequestListener(e, version, flexible)),
+    listeners: readArray(r, true, 5, (e) => readUpdateRaftVoterRequestListener(e, version, flexible)),
     kRaftVersionFeature: readUpdateRaftVoterRequestKRaftVersionFeature(r, version, flexible),
   };
   if (flexible) r.skipTaggedFields();
@@ -75,19 +75,19 @@ function readUpdateRaftVoterRequest(r: Reader, version: number, flexible: boolea
 }
 
 function writeUpdateRaftVoterRequest(w: Writer, version: number, flexible: boolean, m: UpdateRaftVoterRequestInput): void {
-  (flexible ? w.writeCompactNullableString(m.clusterId) : w.writeNullableString(m.clusterId));
+  w.writeCompactNullableString(m.clusterId);
   w.writeInt32(m.currentLeaderEpoch);
   w.writeInt32(m.voterId);
   w.writeUuid(m.voterDirectoryId);
-  writeArray(w, flexible, m.listeners, (ew, e) => writeUpdateRaftVoterRequestListener(ew, version, flexible, e), "UpdateRaftVoterRequest.Listeners");
+  writeArray(w, true, m.listeners, (ew, e) => writeUpdateRaftVoterRequestListener(ew, version, flexible, e), "UpdateRaftVoterRequest.Listeners");
   writeUpdateRaftVoterRequestKRaftVersionFeature(w, version, flexible, m.kRaftVersionFeature);
   if (flexible) w.writeUVarint(0);
 }
 
 function readUpdateRaftVoterRequestListener(r: Reader, version: number, flexible: boolean): UpdateRaftVoterRequestListener {
   const out: UpdateRaftVoterRequestListener = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
+    host: r.readCompactString(),
     port: r.readUInt16(),
   };
   if (flexible) r.skipTaggedFields();
@@ -95,8 +95,8 @@ function readUpdateRaftVoterRequestListener(r: Reader, version: number, flexible
 }
 
 function writeUpdateRaftVoterRequestListener(w: Writer, version: number, flexible: boolean, m: UpdateRaftVoterRequestListenerInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  (flexible ? w.writeCompactString(m.host) : w.writeString(m.host));
+  w.writeCompactString(m.name);
+  w.writeCompactString(m.host);
   w.writeUInt16(m.port);
   if (flexible) w.writeUVarint(0);
 }

@@ -87,7 +87,7 @@ function readUpdateRaftVoterResponseCurrentLeader(r: Reader, version: number, fl
   const out: UpdateRaftVoterResponseCurrentLeader = {
     leaderId: r.readInt32(),
     leaderEpoch: r.readInt32(),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    host: r.readCompactString(),
     port: r.readInt32(),
   };
   if (flexible) r.skipTaggedFields();
@@ -97,7 +97,7 @@ function readUpdateRaftVoterResponseCurrentLeader(r: Reader, version: number, fl
 function writeUpdateRaftVoterResponseCurrentLeader(w: Writer, version: number, flexible: boolean, m: UpdateRaftVoterResponseCurrentLeaderInput): void {
   w.writeInt32((m.leaderId !== undefined ? m.leaderId : -1));
   w.writeInt32((m.leaderEpoch !== undefined ? m.leaderEpoch : -1));
-  (flexible ? w.writeCompactString(m.host) : w.writeString(m.host));
+  w.writeCompactString(m.host);
   w.writeInt32(m.port);
   if (flexible) w.writeUVarint(0);
 }

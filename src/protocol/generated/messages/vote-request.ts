@@ -65,33 +65,33 @@ export function encodeVoteRequest(w: Writer, version: number, message: VoteReque
 
 function readVoteRequest(r: Reader, version: number, flexible: boolean): VoteRequest {
   const out: VoteRequest = {
-    clusterId: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    clusterId: r.readCompactNullableString(),
     voterId: (version >= 1 ? r.readInt32() : -1),
-    topics: readArray(r, flexible, 3, (e) => readVoteRequestTopicData(e, version, flexible)),
+    topics: readArray(r, true, 3, (e) => readVoteRequestTopicData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeVoteRequest(w: Writer, version: number, flexible: boolean, m: VoteRequestInput): void {
-  (flexible ? w.writeCompactNullableString((m.clusterId !== undefined ? m.clusterId : null)) : w.writeNullableString((m.clusterId !== undefined ? m.clusterId : null)));
+  w.writeCompactNullableString((m.clusterId !== undefined ? m.clusterId : null));
   if (version >= 1) w.writeInt32((m.voterId !== undefined ? m.voterId : -1));
-  writeArray(w, flexible, m.topics, (ew, e) => writeVoteRequestTopicData(ew, version, flexible, e), "VoteRequest.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeVoteRequestTopicData(ew, version, flexible, e), "VoteRequest.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readVoteRequestTopicData(r: Reader, version: number, flexible: boolean): VoteRequestTopicData {
   const out: VoteRequestTopicData = {
-    topicName: (flexible ? r.readCompactString() : r.readString()),
-    partitions: readArray(r, flexible, 25, (e) => readVoteRequestPartitionData(e, version, flexible)),
+    topicName: r.readCompactString(),
+    partitions: readArray(r, true, 25, (e) => readVoteRequestPartitionData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeVoteRequestTopicData(w: Writer, version: number, flexible: boolean, m: VoteRequestTopicDataInput): void {
-  (flexible ? w.writeCompactString(m.topicName) : w.writeString(m.topicName));
-  writeArray(w, flexible, m.partitions, (ew, e) => writeVoteRequestPartitionData(ew, version, flexible, e), "VoteRequest.Partitions");
+  w.writeCompactString(m.topicName);
+  writeArray(w, true, m.partitions, (ew, e) => writeVoteRequestPartitionData(ew, version, flexible, e), "VoteRequest.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -74,7 +74,7 @@ export function encodeVoteResponse(w: Writer, version: number, message: VoteResp
 function readVoteResponse(r: Reader, version: number, flexible: boolean): VoteResponse {
   const out: VoteResponse = {
     errorCode: r.readInt16(),
-    topics: readArray(r, flexible, 3, (e) => readVoteResponseTopicData(e, version, flexible)),
+    topics: readArray(r, true, 3, (e) => readVoteResponseTopicData(e, version, flexible)),
     nodeEndpoints: [],
   };
   if (flexible) {
@@ -86,7 +86,7 @@ function readVoteResponse(r: Reader, version: number, flexible: boolean): VoteRe
       const t = new Reader(r.buf, r.pos, r.pos + size);
       switch (tag) {
         case 0:
-          if (version >= 1) out.nodeEndpoints = readArray(t, flexible, 8, (e) => readVoteResponseNodeEndpoint(e, version, flexible));
+          if (version >= 1) out.nodeEndpoints = readArray(t, true, 8, (e) => readVoteResponseNodeEndpoint(e, version, flexible));
           break;
         default:
           break;
@@ -99,26 +99,26 @@ function readVoteResponse(r: Reader, version: number, flexible: boolean): VoteRe
 
 function writeVoteResponse(w: Writer, version: number, flexible: boolean, m: VoteResponseInput): void {
   w.writeInt16(m.errorCode);
-  writeArray(w, flexible, m.topics, (ew, e) => writeVoteResponseTopicData(ew, version, flexible, e), "VoteResponse.Topics");
+  writeArray(w, true, m.topics, (ew, e) => writeVoteResponseTopicData(ew, version, flexible, e), "VoteResponse.Topics");
   if (flexible) {
     const tag0 = (version >= 1) && m.nodeEndpoints !== undefined && !(m.nodeEndpoints === null || m.nodeEndpoints.length === 0);
     w.writeUVarint((tag0 ? 1 : 0));
-    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, flexible, m.nodeEndpoints!, (ew, e) => writeVoteResponseNodeEndpoint(ew, version, flexible, e), "VoteResponse.NodeEndpoints"));
+    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, true, m.nodeEndpoints!, (ew, e) => writeVoteResponseNodeEndpoint(ew, version, flexible, e), "VoteResponse.NodeEndpoints"));
   }
 }
 
 function readVoteResponseTopicData(r: Reader, version: number, flexible: boolean): VoteResponseTopicData {
   const out: VoteResponseTopicData = {
-    topicName: (flexible ? r.readCompactString() : r.readString()),
-    partitions: readArray(r, flexible, 16, (e) => readVoteResponsePartitionData(e, version, flexible)),
+    topicName: r.readCompactString(),
+    partitions: readArray(r, true, 16, (e) => readVoteResponsePartitionData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeVoteResponseTopicData(w: Writer, version: number, flexible: boolean, m: VoteResponseTopicDataInput): void {
-  (flexible ? w.writeCompactString(m.topicName) : w.writeString(m.topicName));
-  writeArray(w, flexible, m.partitions, (ew, e) => writeVoteResponsePartitionData(ew, version, flexible, e), "VoteResponse.Partitions");
+  w.writeCompactString(m.topicName);
+  writeArray(w, true, m.partitions, (ew, e) => writeVoteResponsePartitionData(ew, version, flexible, e), "VoteResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -146,7 +146,7 @@ function writeVoteResponsePartitionData(w: Writer, version: number, flexible: bo
 function readVoteResponseNodeEndpoint(r: Reader, version: number, flexible: boolean): VoteResponseNodeEndpoint {
   const out: VoteResponseNodeEndpoint = {
     nodeId: r.readInt32(),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    host: r.readCompactString(),
     port: r.readUInt16(),
   };
   if (flexible) r.skipTaggedFields();
@@ -155,7 +155,7 @@ function readVoteResponseNodeEndpoint(r: Reader, version: number, flexible: bool
 
 function writeVoteResponseNodeEndpoint(w: Writer, version: number, flexible: boolean, m: VoteResponseNodeEndpointInput): void {
   w.writeInt32((m.nodeId !== undefined ? m.nodeId : 0));
-  (flexible ? w.writeCompactString((m.host !== undefined ? m.host : '')) : w.writeString((m.host !== undefined ? m.host : '')));
+  w.writeCompactString((m.host !== undefined ? m.host : ''));
   w.writeUInt16((m.port !== undefined ? m.port : 0));
   if (flexible) w.writeUVarint(0);
 }

@@ -70,7 +70,7 @@ export function encodeVotersRecord(w: Writer, version: number, message: VotersRe
 function readVotersRecord(r: Reader, version: number, flexible: boolean): VotersRecord {
   const out: VotersRecord = {
     version: r.readInt16(),
-    voters: readArray(r, flexible, 27, (e) => readVotersRecordVoter(e, version, flexible)),
+    voters: readArray(r, true, 27, (e) => readVotersRecordVoter(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -78,7 +78,7 @@ function readVotersRecord(r: Reader, version: number, flexible: boolean): Voters
 
 function writeVotersRecord(w: Writer, version: number, flexible: boolean, m: VotersRecordInput): void {
   w.writeInt16(m.version);
-  writeArray(w, flexible, m.voters, (ew, e) => writeVotersRecordVoter(ew, version, flexible, e), "VotersRecord.Voters");
+  writeArray(w, true, m.voters, (ew, e) => writeVotersRecordVoter(ew, version, flexible, e), "VotersRecord.Voters");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -86,7 +86,7 @@ function readVotersRecordVoter(r: Reader, version: number, flexible: boolean): V
   const out: VotersRecordVoter = {
     voterId: r.readInt32(),
     voterDirectoryId: r.readUuid(),
-    endpoints: readArray(r, flexible, 5, (e) => readVotersRecordEndpoint(e, version, flexible)),
+    endpoints: readArray(r, true, 5, (e) => readVotersRecordEndpoint(e, version, flexible)),
     kRaftVersionFeature: readVotersRecordKRaftVersionFeature(r, version, flexible),
   };
   if (flexible) r.skipTaggedFields();
@@ -96,15 +96,15 @@ function readVotersRecordVoter(r: Reader, version: number, flexible: boolean): V
 function writeVotersRecordVoter(w: Writer, version: number, flexible: boolean, m: VotersRecordVoterInput): void {
   w.writeInt32(m.voterId);
   w.writeUuid(m.voterDirectoryId);
-  writeArray(w, flexible, m.endpoints, (ew, e) => writeVotersRecordEndpoint(ew, version, flexible, e), "VotersRecord.Endpoints");
+  writeArray(w, true, m.endpoints, (ew, e) => writeVotersRecordEndpoint(ew, version, flexible, e), "VotersRecord.Endpoints");
   writeVotersRecordKRaftVersionFeature(w, version, flexible, m.kRaftVersionFeature);
   if (flexible) w.writeUVarint(0);
 }
 
 function readVotersRecordEndpoint(r: Reader, version: number, flexible: boolean): VotersRecordEndpoint {
   const out: VotersRecordEndpoint = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
+    host: r.readCompactString(),
     port: r.readUInt16(),
   };
   if (flexible) r.skipTaggedFields();
@@ -112,8 +112,8 @@ function readVotersRecordEndpoint(r: Reader, version: number, flexible: boolean)
 }
 
 function writeVotersRecordEndpoint(w: Writer, version: number, flexible: boolean, m: VotersRecordEndpointInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  (flexible ? w.writeCompactString(m.host) : w.writeString(m.host));
+  w.writeCompactString(m.name);
+  w.writeCompactString(m.host);
   w.writeUInt16(m.port);
   if (flexible) w.writeUVarint(0);
 }

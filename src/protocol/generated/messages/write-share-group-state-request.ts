@@ -73,23 +73,23 @@ export function encodeWriteShareGroupStateRequest(w: Writer, version: number, me
 
 function readWriteShareGroupStateRequest(r: Reader, version: number, flexible: boolean): WriteShareGroupStateRequest {
   const out: WriteShareGroupStateRequest = {
-    groupId: (flexible ? r.readCompactString() : r.readString()),
-    topics: readArray(r, flexible, 18, (e) => readWriteShareGroupStateRequestWriteStateData(e, version, flexible)),
+    groupId: r.readCompactString(),
+    topics: readArray(r, true, 18, (e) => readWriteShareGroupStateRequestWriteStateData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeWriteShareGroupStateRequest(w: Writer, version: number, flexible: boolean, m: WriteShareGroupStateRequestInput): void {
-  (flexible ? w.writeCompactString(m.groupId) : w.writeString(m.groupId));
-  writeArray(w, flexible, m.topics, (ew, e) => writeWriteShareGroupStateRequestWriteStateData(ew, version, flexible, e), "WriteShareGroupStateRequest.Topics");
+  w.writeCompactString(m.groupId);
+  writeArray(w, true, m.topics, (ew, e) => writeWriteShareGroupStateRequestWriteStateData(ew, version, flexible, e), "WriteShareGroupStateRequest.Topics");
   if (flexible) w.writeUVarint(0);
 }
 
 function readWriteShareGroupStateRequestWriteStateData(r: Reader, version: number, flexible: boolean): WriteShareGroupStateRequestWriteStateData {
   const out: WriteShareGroupStateRequestWriteStateData = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 22, (e) => readWriteShareGroupStateRequestPartitionData(e, version, flexible)),
+    partitions: readArray(r, true, 22, (e) => readWriteShareGroupStateRequestPartitionData(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -97,7 +97,7 @@ function readWriteShareGroupStateRequestWriteStateData(r: Reader, version: numbe
 
 function writeWriteShareGroupStateRequestWriteStateData(w: Writer, version: number, flexible: boolean, m: WriteShareGroupStateRequestWriteStateDataInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => writeWriteShareGroupStateRequestPartitionData(ew, version, flexible, e), "WriteShareGroupStateRequest.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeWriteShareGroupStateRequestPartitionData(ew, version, flexible, e), "WriteShareGroupStateRequest.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -107,7 +107,7 @@ function readWriteShareGroupStateRequestPartitionData(r: Reader, version: number
     stateEpoch: r.readInt32(),
     leaderEpoch: r.readInt32(),
     startOffset: r.readInt64(),
-    stateBatches: readArray(r, flexible, 20, (e) => readWriteShareGroupStateRequestStateBatch(e, version, flexible)),
+    stateBatches: readArray(r, true, 20, (e) => readWriteShareGroupStateRequestStateBatch(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -118,7 +118,7 @@ function writeWriteShareGroupStateRequestPartitionData(w: Writer, version: numbe
   w.writeInt32(m.stateEpoch);
   w.writeInt32(m.leaderEpoch);
   w.writeInt64(m.startOffset);
-  writeArray(w, flexible, m.stateBatches, (ew, e) => writeWriteShareGroupStateRequestStateBatch(ew, version, flexible, e), "WriteShareGroupStateRequest.StateBatches");
+  writeArray(w, true, m.stateBatches, (ew, e) => writeWriteShareGroupStateRequestStateBatch(ew, version, flexible, e), "WriteShareGroupStateRequest.StateBatches");
   if (flexible) w.writeUVarint(0);
 }
 

@@ -53,21 +53,21 @@ export function encodeWriteShareGroupStateResponse(w: Writer, version: number, m
 
 function readWriteShareGroupStateResponse(r: Reader, version: number, flexible: boolean): WriteShareGroupStateResponse {
   const out: WriteShareGroupStateResponse = {
-    results: readArray(r, flexible, 18, (e) => readWriteShareGroupStateResponseWriteStateResult(e, version, flexible)),
+    results: readArray(r, true, 18, (e) => readWriteShareGroupStateResponseWriteStateResult(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeWriteShareGroupStateResponse(w: Writer, version: number, flexible: boolean, m: WriteShareGroupStateResponseInput): void {
-  writeArray(w, flexible, m.results, (ew, e) => writeWriteShareGroupStateResponseWriteStateResult(ew, version, flexible, e), "WriteShareGroupStateResponse.Results");
+  writeArray(w, true, m.results, (ew, e) => writeWriteShareGroupStateResponseWriteStateResult(ew, version, flexible, e), "WriteShareGroupStateResponse.Results");
   if (flexible) w.writeUVarint(0);
 }
 
 function readWriteShareGroupStateResponseWriteStateResult(r: Reader, version: number, flexible: boolean): WriteShareGroupStateResponseWriteStateResult {
   const out: WriteShareGroupStateResponseWriteStateResult = {
     topicId: r.readUuid(),
-    partitions: readArray(r, flexible, 8, (e) => readWriteShareGroupStateResponsePartitionResult(e, version, flexible)),
+    partitions: readArray(r, true, 8, (e) => readWriteShareGroupStateResponsePartitionResult(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -75,7 +75,7 @@ function readWriteShareGroupStateResponseWriteStateResult(r: Reader, version: nu
 
 function writeWriteShareGroupStateResponseWriteStateResult(w: Writer, version: number, flexible: boolean, m: WriteShareGroupStateResponseWriteStateResultInput): void {
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.partitions, (ew, e) => writeWriteShareGroupStateResponsePartitionResult(ew, version, flexible, e), "WriteShareGroupStateResponse.Partitions");
+  writeArray(w, true, m.partitions, (ew, e) => writeWriteShareGroupStateResponsePartitionResult(ew, version, flexible, e), "WriteShareGroupStateResponse.Partitions");
   if (flexible) w.writeUVarint(0);
 }
 
@@ -83,7 +83,7 @@ function readWriteShareGroupStateResponsePartitionResult(r: Reader, version: num
   const out: WriteShareGroupStateResponsePartitionResult = {
     partition: r.readInt32(),
     errorCode: r.readInt16(),
-    errorMessage: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    errorMessage: r.readCompactNullableString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -92,7 +92,7 @@ function readWriteShareGroupStateResponsePartitionResult(r: Reader, version: num
 function writeWriteShareGroupStateResponsePartitionResult(w: Writer, version: number, flexible: boolean, m: WriteShareGroupStateResponsePartitionResultInput): void {
   w.writeInt32(m.partition);
   w.writeInt16(m.errorCode);
-  (flexible ? w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null)) : w.writeNullableString((m.errorMessage !== undefined ? m.errorMessage : null)));
+  w.writeCompactNullableString((m.errorMessage !== undefined ? m.errorMessage : null));
   if (flexible) w.writeUVarint(0);
 }
 

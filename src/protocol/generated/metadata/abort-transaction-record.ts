@@ -42,7 +42,7 @@ function readAbortTransactionRecord(r: Reader, version: number, flexible: boolea
       const t = new Reader(r.buf, r.pos, r.pos + size);
       switch (tag) {
         case 0:
-          out.reason = (flexible ? t.readCompactNullableString() : t.readNullableString());
+          out.reason = t.readCompactNullableString();
           break;
         default:
           break;
@@ -57,7 +57,7 @@ function writeAbortTransactionRecord(w: Writer, version: number, flexible: boole
   if (flexible) {
     const tag0 = m.reason !== undefined && !(m.reason === null);
     w.writeUVarint((tag0 ? 1 : 0));
-    if (tag0) writeTaggedField(w, 0, (t) => (flexible ? t.writeCompactNullableString(m.reason!) : t.writeNullableString(m.reason!)));
+    if (tag0) writeTaggedField(w, 0, (t) => t.writeCompactNullableString(m.reason!));
   }
 }
 

@@ -47,10 +47,10 @@ function readAccessControlEntryRecord(r: Reader, version: number, flexible: bool
   const out: AccessControlEntryRecord = {
     id: r.readUuid(),
     resourceType: r.readInt8(),
-    resourceName: (flexible ? r.readCompactString() : r.readString()),
+    resourceName: r.readCompactString(),
     patternType: r.readInt8(),
-    principal: (flexible ? r.readCompactString() : r.readString()),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    principal: r.readCompactString(),
+    host: r.readCompactString(),
     operation: r.readInt8(),
     permissionType: r.readInt8(),
   };
@@ -61,10 +61,10 @@ function readAccessControlEntryRecord(r: Reader, version: number, flexible: bool
 function writeAccessControlEntryRecord(w: Writer, version: number, flexible: boolean, m: AccessControlEntryRecordInput): void {
   w.writeUuid(m.id);
   w.writeInt8(m.resourceType);
-  (flexible ? w.writeCompactString(m.resourceName) : w.writeString(m.resourceName));
+  w.writeCompactString(m.resourceName);
   w.writeInt8(m.patternType);
-  (flexible ? w.writeCompactString(m.principal) : w.writeString(m.principal));
-  (flexible ? w.writeCompactString(m.host) : w.writeString(m.host));
+  w.writeCompactString(m.principal);
+  w.writeCompactString(m.host);
   w.writeInt8(m.operation);
   w.writeInt8(m.permissionType);
   if (flexible) w.writeUVarint(0);

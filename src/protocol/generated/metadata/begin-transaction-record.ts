@@ -42,7 +42,7 @@ function readBeginTransactionRecord(r: Reader, version: number, flexible: boolea
       const t = new Reader(r.buf, r.pos, r.pos + size);
       switch (tag) {
         case 0:
-          out.name = (flexible ? t.readCompactNullableString() : t.readNullableString());
+          out.name = t.readCompactNullableString();
           break;
         default:
           break;
@@ -57,7 +57,7 @@ function writeBeginTransactionRecord(w: Writer, version: number, flexible: boole
   if (flexible) {
     const tag0 = m.name !== undefined && !(m.name === null);
     w.writeUVarint((tag0 ? 1 : 0));
-    if (tag0) writeTaggedField(w, 0, (t) => (flexible ? t.writeCompactNullableString(m.name!) : t.writeNullableString(m.name!)));
+    if (tag0) writeTaggedField(w, 0, (t) => t.writeCompactNullableString(m.name!));
   }
 }
 

@@ -60,7 +60,7 @@ function readBrokerRegistrationChangeRecord(r: Reader, version: number, flexible
           if (version >= 1) out.inControlledShutdown = t.readInt8();
           break;
         case 2:
-          if (version >= 2) out.logDirs = readArray(t, flexible, 16, (e) => e.readUuid());
+          if (version >= 2) out.logDirs = readArray(t, true, 16, (e) => e.readUuid());
           break;
         default:
           break;
@@ -81,7 +81,7 @@ function writeBrokerRegistrationChangeRecord(w: Writer, version: number, flexibl
     w.writeUVarint((tag0 ? 1 : 0) + (tag1 ? 1 : 0) + (tag2 ? 1 : 0));
     if (tag0) writeTaggedField(w, 0, (t) => t.writeInt8(m.fenced!));
     if (tag1) writeTaggedField(w, 1, (t) => t.writeInt8(m.inControlledShutdown!));
-    if (tag2) writeTaggedField(w, 2, (t) => writeArray(t, flexible, m.logDirs!, (ew, e) => ew.writeUuid(e), "BrokerRegistrationChangeRecord.LogDirs"));
+    if (tag2) writeTaggedField(w, 2, (t) => writeArray(t, true, m.logDirs!, (ew, e) => ew.writeUuid(e), "BrokerRegistrationChangeRecord.LogDirs"));
   }
 }
 

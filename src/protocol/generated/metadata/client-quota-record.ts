@@ -47,8 +47,8 @@ export function encodeClientQuotaRecord(w: Writer, version: number, message: Cli
 
 function readClientQuotaRecord(r: Reader, version: number, flexible: boolean): ClientQuotaRecord {
   const out: ClientQuotaRecord = {
-    entity: readArray(r, flexible, 3, (e) => readClientQuotaRecordEntityData(e, version, flexible)),
-    key: (flexible ? r.readCompactString() : r.readString()),
+    entity: readArray(r, true, 3, (e) => readClientQuotaRecordEntityData(e, version, flexible)),
+    key: r.readCompactString(),
     value: r.readFloat64(),
     remove: r.readBool(),
   };
@@ -57,8 +57,8 @@ function readClientQuotaRecord(r: Reader, version: number, flexible: boolean): C
 }
 
 function writeClientQuotaRecord(w: Writer, version: number, flexible: boolean, m: ClientQuotaRecordInput): void {
-  writeArray(w, flexible, m.entity, (ew, e) => writeClientQuotaRecordEntityData(ew, version, flexible, e), "ClientQuotaRecord.Entity");
-  (flexible ? w.writeCompactString(m.key) : w.writeString(m.key));
+  writeArray(w, true, m.entity, (ew, e) => writeClientQuotaRecordEntityData(ew, version, flexible, e), "ClientQuotaRecord.Entity");
+  w.writeCompactString(m.key);
   w.writeFloat64(m.value);
   w.writeBool(m.remove);
   if (flexible) w.writeUVarint(0);
@@ -66,16 +66,16 @@ function writeClientQuotaRecord(w: Writer, version: number, flexible: boolean, m
 
 function readClientQuotaRecordEntityData(r: Reader, version: number, flexible: boolean): ClientQuotaRecordEntityData {
   const out: ClientQuotaRecordEntityData = {
-    entityType: (flexible ? r.readCompactString() : r.readString()),
-    entityName: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    entityType: r.readCompactString(),
+    entityName: r.readCompactNullableString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeClientQuotaRecordEntityData(w: Writer, version: number, flexible: boolean, m: ClientQuotaRecordEntityDataInput): void {
-  (flexible ? w.writeCompactString(m.entityType) : w.writeString(m.entityType));
-  (flexible ? w.writeCompactNullableString(m.entityName) : w.writeNullableString(m.entityName));
+  w.writeCompactString(m.entityType);
+  w.writeCompactNullableString(m.entityName);
   if (flexible) w.writeUVarint(0);
 }
 

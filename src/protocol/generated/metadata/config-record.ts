@@ -38,9 +38,9 @@ export function encodeConfigRecord(w: Writer, version: number, message: ConfigRe
 function readConfigRecord(r: Reader, version: number, flexible: boolean): ConfigRecord {
   const out: ConfigRecord = {
     resourceType: r.readInt8(),
-    resourceName: (flexible ? r.readCompactString() : r.readString()),
-    name: (flexible ? r.readCompactString() : r.readString()),
-    value: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    resourceName: r.readCompactString(),
+    name: r.readCompactString(),
+    value: r.readCompactNullableString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -48,9 +48,9 @@ function readConfigRecord(r: Reader, version: number, flexible: boolean): Config
 
 function writeConfigRecord(w: Writer, version: number, flexible: boolean, m: ConfigRecordInput): void {
   w.writeInt8(m.resourceType);
-  (flexible ? w.writeCompactString(m.resourceName) : w.writeString(m.resourceName));
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  (flexible ? w.writeCompactNullableString(m.value) : w.writeNullableString(m.value));
+  w.writeCompactString(m.resourceName);
+  w.writeCompactString(m.name);
+  w.writeCompactNullableString(m.value);
   if (flexible) w.writeUVarint(0);
 }
 

@@ -43,26 +43,26 @@ export function encodeDelegationTokenRecord(w: Writer, version: number, message:
 
 function readDelegationTokenRecord(r: Reader, version: number, flexible: boolean): DelegationTokenRecord {
   const out: DelegationTokenRecord = {
-    owner: (flexible ? r.readCompactString() : r.readString()),
-    requester: (flexible ? r.readCompactString() : r.readString()),
-    renewers: readArray(r, flexible, 1, (e) => (flexible ? e.readCompactString() : e.readString())),
+    owner: r.readCompactString(),
+    requester: r.readCompactString(),
+    renewers: readArray(r, true, 1, (e) => e.readCompactString()),
     issueTimestamp: r.readInt64(),
     maxTimestamp: r.readInt64(),
     expirationTimestamp: r.readInt64(),
-    tokenId: (flexible ? r.readCompactString() : r.readString()),
+    tokenId: r.readCompactString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeDelegationTokenRecord(w: Writer, version: number, flexible: boolean, m: DelegationTokenRecordInput): void {
-  (flexible ? w.writeCompactString(m.owner) : w.writeString(m.owner));
-  (flexible ? w.writeCompactString(m.requester) : w.writeString(m.requester));
-  writeArray(w, flexible, m.renewers, (ew, e) => (flexible ? ew.writeCompactString(e) : ew.writeString(e)), "DelegationTokenRecord.Renewers");
+  w.writeCompactString(m.owner);
+  w.writeCompactString(m.requester);
+  writeArray(w, true, m.renewers, (ew, e) => ew.writeCompactString(e), "DelegationTokenRecord.Renewers");
   w.writeInt64(m.issueTimestamp);
   w.writeInt64(m.maxTimestamp);
   w.writeInt64(m.expirationTimestamp);
-  (flexible ? w.writeCompactString(m.tokenId) : w.writeString(m.tokenId));
+  w.writeCompactString(m.tokenId);
   if (flexible) w.writeUVarint(0);
 }
 

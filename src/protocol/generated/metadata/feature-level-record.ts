@@ -33,7 +33,7 @@ export function encodeFeatureLevelRecord(w: Writer, version: number, message: Fe
 
 function readFeatureLevelRecord(r: Reader, version: number, flexible: boolean): FeatureLevelRecord {
   const out: FeatureLevelRecord = {
-    name: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
     featureLevel: r.readInt16(),
   };
   if (flexible) r.skipTaggedFields();
@@ -41,7 +41,7 @@ function readFeatureLevelRecord(r: Reader, version: number, flexible: boolean): 
 }
 
 function writeFeatureLevelRecord(w: Writer, version: number, flexible: boolean, m: FeatureLevelRecordInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
+  w.writeCompactString(m.name);
   w.writeInt16(m.featureLevel);
   if (flexible) w.writeUVarint(0);
 }

@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { ZERO_UUID, readArray, readNullableArray, writeArray, writeNullableArray, writeTaggedField } from '../../codec-runtime.js';
+import { ZERO_UUID, readNullableArray, writeNullableArray, writeTaggedField } from '../../codec-runtime.js';
 
 /** PartitionChangeRecord: versions 0-2, flexible from 0. */
 export const partitionChangeRecordVersions = {
@@ -72,31 +72,31 @@ function readPartitionChangeRecord(r: Reader, version: number, flexible: boolean
       const t = new Reader(r.buf, r.pos, r.pos + size);
       switch (tag) {
         case 0:
-          out.isr = readNullableArray(t, flexible, 4, (e) => e.readInt32());
+          out.isr = readNullableArray(t, true, 4, (e) => e.readInt32());
           break;
         case 1:
           out.leader = t.readInt32();
           break;
         case 2:
-          out.replicas = readNullableArray(t, flexible, 4, (e) => e.readInt32());
+          out.replicas = readNullableArray(t, true, 4, (e) => e.readInt32());
           break;
         case 3:
-          out.removingReplicas = readNullableArray(t, flexible, 4, (e) => e.readInt32());
+          out.removingReplicas = readNullableArray(t, true, 4, (e) => e.readInt32());
           break;
         case 4:
-          out.addingReplicas = readNullableArray(t, flexible, 4, (e) => e.readInt32());
+          out.addingReplicas = readNullableArray(t, true, 4, (e) => e.readInt32());
           break;
         case 5:
           out.leaderRecoveryState = t.readInt8();
           break;
         case 8:
-          if (version >= 1) out.directories = (version >= 1 ? readNullableArray(t, flexible, 16, (e) => e.readUuid()) : readArray(t, flexible, 16, (e) => e.readUuid()));
+          if (version >= 1) out.directories = readNullableArray(t, true, 16, (e) => e.readUuid());
           break;
         case 6:
-          if (version >= 2) out.eligibleLeaderReplicas = (version >= 2 ? readNullableArray(t, flexible, 4, (e) => e.readInt32()) : readArray(t, flexible, 4, (e) => e.readInt32()));
+          if (version >= 2) out.eligibleLeaderReplicas = readNullableArray(t, true, 4, (e) => e.readInt32());
           break;
         case 7:
-          if (version >= 2) out.lastKnownElr = (version >= 2 ? readNullableArray(t, flexible, 4, (e) => e.readInt32()) : readArray(t, flexible, 4, (e) => e.readInt32()));
+          if (version >= 2) out.lastKnownElr = readNullableArray(t, true, 4, (e) => e.readInt32());
           break;
         default:
           break;
@@ -121,15 +121,15 @@ function writePartitionChangeRecord(w: Writer, version: number, flexible: boolea
     const tag7 = (version >= 2) && m.lastKnownElr !== undefined && !(m.lastKnownElr === null);
     const tag8 = (version >= 1) && m.directories !== undefined && !(m.directories === null);
     w.writeUVarint((tag0 ? 1 : 0) + (tag1 ? 1 : 0) + (tag2 ? 1 : 0) + (tag3 ? 1 : 0) + (tag4 ? 1 : 0) + (tag5 ? 1 : 0) + (tag6 ? 1 : 0) + (tag7 ? 1 : 0) + (tag8 ? 1 : 0));
-    if (tag0) writeTaggedField(w, 0, (t) => writeNullableArray(t, flexible, m.isr!, (ew, e) => ew.writeInt32(e)));
+    if (tag0) writeTaggedField(w, 0, (t) => writeNullableArray(t, true, m.isr!, (ew, e) => ew.writeInt32(e)));
     if (tag1) writeTaggedField(w, 1, (t) => t.writeInt32(m.leader!));
-    if (tag2) writeTaggedField(w, 2, (t) => writeNullableArray(t, flexible, m.replicas!, (ew, e) => ew.writeInt32(e)));
-    if (tag3) writeTaggedField(w, 3, (t) => writeNullableArray(t, flexible, m.removingReplicas!, (ew, e) => ew.writeInt32(e)));
-    if (tag4) writeTaggedField(w, 4, (t) => writeNullableArray(t, flexible, m.addingReplicas!, (ew, e) => ew.writeInt32(e)));
+    if (tag2) writeTaggedField(w, 2, (t) => writeNullableArray(t, true, m.replicas!, (ew, e) => ew.writeInt32(e)));
+    if (tag3) writeTaggedField(w, 3, (t) => writeNullableArray(t, true, m.removingReplicas!, (ew, e) => ew.writeInt32(e)));
+    if (tag4) writeTaggedField(w, 4, (t) => writeNullableArray(t, true, m.addingReplicas!, (ew, e) => ew.writeInt32(e)));
     if (tag5) writeTaggedField(w, 5, (t) => t.writeInt8(m.leaderRecoveryState!));
-    if (tag6) writeTaggedField(w, 6, (t) => (version >= 2 ? writeNullableArray(t, flexible, m.eligibleLeaderReplicas!, (ew, e) => ew.writeInt32(e)) : writeArray(t, flexible, m.eligibleLeaderReplicas!, (ew, e) => ew.writeInt32(e), "PartitionChangeRecord.EligibleLeaderReplicas")));
-    if (tag7) writeTaggedField(w, 7, (t) => (version >= 2 ? writeNullableArray(t, flexible, m.lastKnownElr!, (ew, e) => ew.writeInt32(e)) : writeArray(t, flexible, m.lastKnownElr!, (ew, e) => ew.writeInt32(e), "PartitionChangeRecord.LastKnownElr")));
-    if (tag8) writeTaggedField(w, 8, (t) => (version >= 1 ? writeNullableArray(t, flexible, m.directories!, (ew, e) => ew.writeUuid(e)) : writeArray(t, flexible, m.directories!, (ew, e) => ew.writeUuid(e), "PartitionChangeRecord.Directories")));
+    if (tag6) writeTaggedField(w, 6, (t) => writeNullableArray(t, true, m.eligibleLeaderReplicas!, (ew, e) => ew.writeInt32(e)));
+    if (tag7) writeTaggedField(w, 7, (t) => writeNullableArray(t, true, m.lastKnownElr!, (ew, e) => ew.writeInt32(e)));
+    if (tag8) writeTaggedField(w, 8, (t) => writeNullableArray(t, true, m.directories!, (ew, e) => ew.writeUuid(e)));
   }
 }
 

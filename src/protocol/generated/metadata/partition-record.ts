@@ -57,15 +57,15 @@ function readPartitionRecord(r: Reader, version: number, flexible: boolean): Par
   const out: PartitionRecord = {
     partitionId: r.readInt32(),
     topicId: r.readUuid(),
-    replicas: readArray(r, flexible, 4, (e) => e.readInt32()),
-    isr: readArray(r, flexible, 4, (e) => e.readInt32()),
-    removingReplicas: readArray(r, flexible, 4, (e) => e.readInt32()),
-    addingReplicas: readArray(r, flexible, 4, (e) => e.readInt32()),
+    replicas: readArray(r, true, 4, (e) => e.readInt32()),
+    isr: readArray(r, true, 4, (e) => e.readInt32()),
+    removingReplicas: readArray(r, true, 4, (e) => e.readInt32()),
+    addingReplicas: readArray(r, true, 4, (e) => e.readInt32()),
     leader: r.readInt32(),
     leaderRecoveryState: 0,
     leaderEpoch: r.readInt32(),
     partitionEpoch: r.readInt32(),
-    directories: (version >= 1 ? readArray(r, flexible, 16, (e) => e.readUuid()) : []),
+    directories: (version >= 1 ? readArray(r, true, 16, (e) => e.readUuid()) : []),
     eligibleLeaderReplicas: null,
     lastKnownElr: null,
   };
@@ -81,10 +81,10 @@ function readPartitionRecord(r: Reader, version: number, flexible: boolean): Par
           out.leaderRecoveryState = t.readInt8();
           break;
         case 1:
-          if (version >= 2) out.eligibleLeaderReplicas = (version >= 2 ? readNullableArray(t, flexible, 4, (e) => e.readInt32()) : readArray(t, flexible, 4, (e) => e.readInt32()));
+          if (version >= 2) out.eligibleLeaderReplicas = readNullableArray(t, true, 4, (e) => e.readInt32());
           break;
         case 2:
-          if (version >= 2) out.lastKnownElr = (version >= 2 ? readNullableArray(t, flexible, 4, (e) => e.readInt32()) : readArray(t, flexible, 4, (e) => e.readInt32()));
+          if (version >= 2) out.lastKnownElr = readNullableArray(t, true, 4, (e) => e.readInt32());
           break;
         default:
           break;
@@ -98,22 +98,22 @@ function readPartitionRecord(r: Reader, version: number, flexible: boolean): Par
 function writePartitionRecord(w: Writer, version: number, flexible: boolean, m: PartitionRecordInput): void {
   w.writeInt32((m.partitionId !== undefined ? m.partitionId : -1));
   w.writeUuid(m.topicId);
-  writeArray(w, flexible, m.replicas, (ew, e) => ew.writeInt32(e), "PartitionRecord.Replicas");
-  writeArray(w, flexible, m.isr, (ew, e) => ew.writeInt32(e), "PartitionRecord.Isr");
-  writeArray(w, flexible, m.removingReplicas, (ew, e) => ew.writeInt32(e), "PartitionRecord.RemovingReplicas");
-  writeArray(w, flexible, m.addingReplicas, (ew, e) => ew.writeInt32(e), "PartitionRecord.AddingReplicas");
+  writeArray(w, true, m.replicas, (ew, e) => ew.writeInt32(e), "PartitionRecord.Replicas");
+  writeArray(w, true, m.isr, (ew, e) => ew.writeInt32(e), "PartitionRecord.Isr");
+  writeArray(w, true, m.removingReplicas, (ew, e) => ew.writeInt32(e), "PartitionRecord.RemovingReplicas");
+  writeArray(w, true, m.addingReplicas, (ew, e) => ew.writeInt32(e), "PartitionRecord.AddingReplicas");
   w.writeInt32((m.leader !== undefined ? m.leader : -1));
   w.writeInt32((m.leaderEpoch !== undefined ? m.leaderEpoch : -1));
   w.writeInt32((m.partitionEpoch !== undefined ? m.partitionEpoch : -1));
-  if (version >= 1) writeArray(w, flexible, (m.directories !== undefined ? m.directories : []), (ew, e) => ew.writeUuid(e), "PartitionRecord.Directories");
+  if (version >= 1) writeArray(w, true, (m.directories !== undefined ? m.directories : []), (ew, e) => ew.writeUuid(e), "PartitionRecord.Directories");
   if (flexible) {
     const tag0 = m.leaderRecoveryState !== undefined && !(m.leaderRecoveryState === 0);
     const tag1 = (version >= 2) && m.eligibleLeaderReplicas !== undefined && !(m.eligibleLeaderReplicas === null);
     const tag2 = (version >= 2) && m.lastKnownElr !== undefined && !(m.lastKnownElr === null);
     w.writeUVarint((tag0 ? 1 : 0) + (tag1 ? 1 : 0) + (tag2 ? 1 : 0));
     if (tag0) writeTaggedField(w, 0, (t) => t.writeInt8(m.leaderRecoveryState!));
-    if (tag1) writeTaggedField(w, 1, (t) => (version >= 2 ? writeNullableArray(t, flexible, m.eligibleLeaderReplicas!, (ew, e) => ew.writeInt32(e)) : writeArray(t, flexible, m.eligibleLeaderReplicas!, (ew, e) => ew.writeInt32(e), "PartitionRecord.EligibleLeaderReplicas")));
-    if (tag2) writeTaggedField(w, 2, (t) => (version >= 2 ? writeNullableArray(t, flexible, m.lastKnownElr!, (ew, e) => ew.writeInt32(e)) : writeArray(t, flexible, m.lastKnownElr!, (ew, e) => ew.writeInt32(e), "PartitionRecord.LastKnownElr")));
+    if (tag1) writeTaggedField(w, 1, (t) => writeNullableArray(t, true, m.eligibleLeaderReplicas!, (ew, e) => ew.writeInt32(e)));
+    if (tag2) writeTaggedField(w, 2, (t) => writeNullableArray(t, true, m.lastKnownElr!, (ew, e) => ew.writeInt32(e)));
   }
 }
 

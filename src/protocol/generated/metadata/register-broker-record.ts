@@ -79,9 +79,9 @@ function readRegisterBrokerRecord(r: Reader, version: number, flexible: boolean)
     isMigratingZkBroker: (version >= 2 ? r.readBool() : false),
     incarnationId: r.readUuid(),
     brokerEpoch: r.readInt64(),
-    endPoints: readArray(r, flexible, 7, (e) => readRegisterBrokerRecordBrokerEndpoint(e, version, flexible)),
-    features: readArray(r, flexible, 6, (e) => readRegisterBrokerRecordBrokerFeature(e, version, flexible)),
-    rack: (flexible ? r.readCompactNullableString() : r.readNullableString()),
+    endPoints: readArray(r, true, 7, (e) => readRegisterBrokerRecordBrokerEndpoint(e, version, flexible)),
+    features: readArray(r, true, 6, (e) => readRegisterBrokerRecordBrokerFeature(e, version, flexible)),
+    rack: r.readCompactNullableString(),
     fenced: r.readBool(),
     inControlledShutdown: (version >= 1 ? r.readBool() : false),
     logDirs: [],
@@ -95,7 +95,7 @@ function readRegisterBrokerRecord(r: Reader, version: number, flexible: boolean)
       const t = new Reader(r.buf, r.pos, r.pos + size);
       switch (tag) {
         case 0:
-          if (version >= 3) out.logDirs = readArray(t, flexible, 16, (e) => e.readUuid());
+          if (version >= 3) out.logDirs = readArray(t, true, 16, (e) => e.readUuid());
           break;
         default:
           break;
@@ -111,22 +111,22 @@ function writeRegisterBrokerRecord(w: Writer, version: number, flexible: boolean
   if (version >= 2) w.writeBool((m.isMigratingZkBroker !== undefined ? m.isMigratingZkBroker : false));
   w.writeUuid(m.incarnationId);
   w.writeInt64(m.brokerEpoch);
-  writeArray(w, flexible, m.endPoints, (ew, e) => writeRegisterBrokerRecordBrokerEndpoint(ew, version, flexible, e), "RegisterBrokerRecord.EndPoints");
-  writeArray(w, flexible, m.features, (ew, e) => writeRegisterBrokerRecordBrokerFeature(ew, version, flexible, e), "RegisterBrokerRecord.Features");
-  (flexible ? w.writeCompactNullableString(m.rack) : w.writeNullableString(m.rack));
+  writeArray(w, true, m.endPoints, (ew, e) => writeRegisterBrokerRecordBrokerEndpoint(ew, version, flexible, e), "RegisterBrokerRecord.EndPoints");
+  writeArray(w, true, m.features, (ew, e) => writeRegisterBrokerRecordBrokerFeature(ew, version, flexible, e), "RegisterBrokerRecord.Features");
+  w.writeCompactNullableString(m.rack);
   w.writeBool((m.fenced !== undefined ? m.fenced : true));
   if (version >= 1) w.writeBool((m.inControlledShutdown !== undefined ? m.inControlledShutdown : false));
   if (flexible) {
     const tag0 = (version >= 3) && m.logDirs !== undefined && !(m.logDirs === null || m.logDirs.length === 0);
     w.writeUVarint((tag0 ? 1 : 0));
-    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, flexible, m.logDirs!, (ew, e) => ew.writeUuid(e), "RegisterBrokerRecord.LogDirs"));
+    if (tag0) writeTaggedField(w, 0, (t) => writeArray(t, true, m.logDirs!, (ew, e) => ew.writeUuid(e), "RegisterBrokerRecord.LogDirs"));
   }
 }
 
 function readRegisterBrokerRecordBrokerEndpoint(r: Reader, version: number, flexible: boolean): RegisterBrokerRecordBrokerEndpoint {
   const out: RegisterBrokerRecordBrokerEndpoint = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
+    host: r.readCompactString(),
     port: r.readUInt16(),
     securityProtocol: r.readInt16(),
   };
@@ -135,8 +135,8 @@ function readRegisterBrokerRecordBrokerEndpoint(r: Reader, version: number, flex
 }
 
 function writeRegisterBrokerRecordBrokerEndpoint(w: Writer, version: number, flexible: boolean, m: RegisterBrokerRecordBrokerEndpointInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  (flexible ? w.writeCompactString(m.host) : w.writeString(m.host));
+  w.writeCompactString(m.name);
+  w.writeCompactString(m.host);
   w.writeUInt16(m.port);
   w.writeInt16(m.securityProtocol);
   if (flexible) w.writeUVarint(0);
@@ -144,7 +144,7 @@ function writeRegisterBrokerRecordBrokerEndpoint(w: Writer, version: number, fle
 
 function readRegisterBrokerRecordBrokerFeature(r: Reader, version: number, flexible: boolean): RegisterBrokerRecordBrokerFeature {
   const out: RegisterBrokerRecordBrokerFeature = {
-    name: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
     minSupportedVersion: r.readInt16(),
     maxSupportedVersion: r.readInt16(),
   };
@@ -153,7 +153,7 @@ function readRegisterBrokerRecordBrokerFeature(r: Reader, version: number, flexi
 }
 
 function writeRegisterBrokerRecordBrokerFeature(w: Writer, version: number, flexible: boolean, m: RegisterBrokerRecordBrokerFeatureInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
+  w.writeCompactString(m.name);
   w.writeInt16(m.minSupportedVersion);
   w.writeInt16(m.maxSupportedVersion);
   if (flexible) w.writeUVarint(0);

@@ -68,8 +68,8 @@ function readRegisterControllerRecord(r: Reader, version: number, flexible: bool
     controllerId: r.readInt32(),
     incarnationId: r.readUuid(),
     zkMigrationReady: r.readBool(),
-    endPoints: readArray(r, flexible, 7, (e) => readRegisterControllerRecordControllerEndpoint(e, version, flexible)),
-    features: readArray(r, flexible, 6, (e) => readRegisterControllerRecordControllerFeature(e, version, flexible)),
+    endPoints: readArray(r, true, 7, (e) => readRegisterControllerRecordControllerEndpoint(e, version, flexible)),
+    features: readArray(r, true, 6, (e) => readRegisterControllerRecordControllerFeature(e, version, flexible)),
   };
   if (flexible) r.skipTaggedFields();
   return out;
@@ -79,15 +79,15 @@ function writeRegisterControllerRecord(w: Writer, version: number, flexible: boo
   w.writeInt32(m.controllerId);
   w.writeUuid(m.incarnationId);
   w.writeBool(m.zkMigrationReady);
-  writeArray(w, flexible, m.endPoints, (ew, e) => writeRegisterControllerRecordControllerEndpoint(ew, version, flexible, e), "RegisterControllerRecord.EndPoints");
-  writeArray(w, flexible, m.features, (ew, e) => writeRegisterControllerRecordControllerFeature(ew, version, flexible, e), "RegisterControllerRecord.Features");
+  writeArray(w, true, m.endPoints, (ew, e) => writeRegisterControllerRecordControllerEndpoint(ew, version, flexible, e), "RegisterControllerRecord.EndPoints");
+  writeArray(w, true, m.features, (ew, e) => writeRegisterControllerRecordControllerFeature(ew, version, flexible, e), "RegisterControllerRecord.Features");
   if (flexible) w.writeUVarint(0);
 }
 
 function readRegisterControllerRecordControllerEndpoint(r: Reader, version: number, flexible: boolean): RegisterControllerRecordControllerEndpoint {
   const out: RegisterControllerRecordControllerEndpoint = {
-    name: (flexible ? r.readCompactString() : r.readString()),
-    host: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
+    host: r.readCompactString(),
     port: r.readUInt16(),
     securityProtocol: r.readInt16(),
   };
@@ -96,8 +96,8 @@ function readRegisterControllerRecordControllerEndpoint(r: Reader, version: numb
 }
 
 function writeRegisterControllerRecordControllerEndpoint(w: Writer, version: number, flexible: boolean, m: RegisterControllerRecordControllerEndpointInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
-  (flexible ? w.writeCompactString(m.host) : w.writeString(m.host));
+  w.writeCompactString(m.name);
+  w.writeCompactString(m.host);
   w.writeUInt16(m.port);
   w.writeInt16(m.securityProtocol);
   if (flexible) w.writeUVarint(0);
@@ -105,7 +105,7 @@ function writeRegisterControllerRecordControllerEndpoint(w: Writer, version: num
 
 function readRegisterControllerRecordControllerFeature(r: Reader, version: number, flexible: boolean): RegisterControllerRecordControllerFeature {
   const out: RegisterControllerRecordControllerFeature = {
-    name: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
     minSupportedVersion: r.readInt16(),
     maxSupportedVersion: r.readInt16(),
   };
@@ -114,7 +114,7 @@ function readRegisterControllerRecordControllerFeature(r: Reader, version: numbe
 }
 
 function writeRegisterControllerRecordControllerFeature(w: Writer, version: number, flexible: boolean, m: RegisterControllerRecordControllerFeatureInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
+  w.writeCompactString(m.name);
   w.writeInt16(m.minSupportedVersion);
   w.writeInt16(m.maxSupportedVersion);
   if (flexible) w.writeUVarint(0);

@@ -31,14 +31,14 @@ export function encodeRemoveDelegationTokenRecord(w: Writer, version: number, me
 
 function readRemoveDelegationTokenRecord(r: Reader, version: number, flexible: boolean): RemoveDelegationTokenRecord {
   const out: RemoveDelegationTokenRecord = {
-    tokenId: (flexible ? r.readCompactString() : r.readString()),
+    tokenId: r.readCompactString(),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeRemoveDelegationTokenRecord(w: Writer, version: number, flexible: boolean, m: RemoveDelegationTokenRecordInput): void {
-  (flexible ? w.writeCompactString(m.tokenId) : w.writeString(m.tokenId));
+  w.writeCompactString(m.tokenId);
   if (flexible) w.writeUVarint(0);
 }
 

@@ -33,7 +33,7 @@ export function encodeRemoveUserScramCredentialRecord(w: Writer, version: number
 
 function readRemoveUserScramCredentialRecord(r: Reader, version: number, flexible: boolean): RemoveUserScramCredentialRecord {
   const out: RemoveUserScramCredentialRecord = {
-    name: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
     mechanism: r.readInt8(),
   };
   if (flexible) r.skipTaggedFields();
@@ -41,7 +41,7 @@ function readRemoveUserScramCredentialRecord(r: Reader, version: number, flexibl
 }
 
 function writeRemoveUserScramCredentialRecord(w: Writer, version: number, flexible: boolean, m: RemoveUserScramCredentialRecordInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
+  w.writeCompactString(m.name);
   w.writeInt8(m.mechanism);
   if (flexible) w.writeUVarint(0);
 }

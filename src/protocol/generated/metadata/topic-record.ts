@@ -33,7 +33,7 @@ export function encodeTopicRecord(w: Writer, version: number, message: TopicReco
 
 function readTopicRecord(r: Reader, version: number, flexible: boolean): TopicRecord {
   const out: TopicRecord = {
-    name: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
     topicId: r.readUuid(),
   };
   if (flexible) r.skipTaggedFields();
@@ -41,7 +41,7 @@ function readTopicRecord(r: Reader, version: number, flexible: boolean): TopicRe
 }
 
 function writeTopicRecord(w: Writer, version: number, flexible: boolean, m: TopicRecordInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
+  w.writeCompactString(m.name);
   w.writeUuid(m.topicId);
   if (flexible) w.writeUVarint(0);
 }

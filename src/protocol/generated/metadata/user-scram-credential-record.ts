@@ -41,11 +41,11 @@ export function encodeUserScramCredentialRecord(w: Writer, version: number, mess
 
 function readUserScramCredentialRecord(r: Reader, version: number, flexible: boolean): UserScramCredentialRecord {
   const out: UserScramCredentialRecord = {
-    name: (flexible ? r.readCompactString() : r.readString()),
+    name: r.readCompactString(),
     mechanism: r.readInt8(),
-    salt: (flexible ? r.readCompactBytes() : r.readBytes()),
-    storedKey: (flexible ? r.readCompactBytes() : r.readBytes()),
-    serverKey: (flexible ? r.readCompactBytes() : r.readBytes()),
+    salt: r.readCompactBytes(),
+    storedKey: r.readCompactBytes(),
+    serverKey: r.readCompactBytes(),
     iterations: r.readInt32(),
   };
   if (flexible) r.skipTaggedFields();
@@ -53,11 +53,11 @@ function readUserScramCredentialRecord(r: Reader, version: number, flexible: boo
 }
 
 function writeUserScramCredentialRecord(w: Writer, version: number, flexible: boolean, m: UserScramCredentialRecordInput): void {
-  (flexible ? w.writeCompactString(m.name) : w.writeString(m.name));
+  w.writeCompactString(m.name);
   w.writeInt8(m.mechanism);
-  (flexible ? w.writeCompactBytes(m.salt) : w.writeBytes(m.salt));
-  (flexible ? w.writeCompactBytes(m.storedKey) : w.writeBytes(m.storedKey));
-  (flexible ? w.writeCompactBytes(m.serverKey) : w.writeBytes(m.serverKey));
+  w.writeCompactBytes(m.salt);
+  w.writeCompactBytes(m.storedKey);
+  w.writeCompactBytes(m.serverKey);
   w.writeInt32(m.iterations);
   if (flexible) w.writeUVarint(0);
 }

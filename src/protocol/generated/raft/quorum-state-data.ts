@@ -2,7 +2,7 @@
 /* eslint-disable */
 import { Reader } from '../../primitives/reader.js';
 import type { Writer } from '../../primitives/writer.js';
-import { ZERO_UUID, readArray, readNullableArray, writeArray, writeNullableArray } from '../../codec-runtime.js';
+import { ZERO_UUID, readNullableArray, writeNullableArray } from '../../codec-runtime.js';
 
 /** QuorumStateData: versions 0-1, flexible from 0. */
 export const quorumStateDataVersions = {
@@ -51,26 +51,26 @@ export function encodeQuorumStateData(w: Writer, version: number, message: Quoru
 
 function readQuorumStateData(r: Reader, version: number, flexible: boolean): QuorumStateData {
   const out: QuorumStateData = {
-    clusterId: (version <= 0 ? (flexible ? r.readCompactString() : r.readString()) : ''),
+    clusterId: (version <= 0 ? r.readCompactString() : ''),
     leaderId: r.readInt32(),
     leaderEpoch: r.readInt32(),
     votedId: r.readInt32(),
     votedDirectoryId: (version >= 1 ? r.readUuid() : ZERO_UUID),
     appliedOffset: (version <= 0 ? r.readInt64() : 0n),
-    currentVoters: (version <= 0 ? (version <= 0 ? readNullableArray(r, flexible, 1, (e) => readQuorumStateDataVoter(e, version, flexible)) : readArray(r, flexible, 1, (e) => readQuorumStateDataVoter(e, version, flexible))) : []),
+    currentVoters: (version <= 0 ? readNullableArray(r, true, 1, (e) => readQuorumStateDataVoter(e, version, flexible)) : []),
   };
   if (flexible) r.skipTaggedFields();
   return out;
 }
 
 function writeQuorumStateData(w: Writer, version: number, flexible: boolean, m: QuorumStateDataInput): void {
-  if (version <= 0) (flexible ? w.writeCompactString((m.clusterId !== undefined ? m.clusterId : '')) : w.writeString((m.clusterId !== undefined ? m.clusterId : '')));
+  if (version <= 0) w.writeCompactString((m.clusterId !== undefined ? m.clusterId : ''));
   w.writeInt32((m.leaderId !== undefined ? m.leaderId : -1));
   w.writeInt32((m.leaderEpoch !== undefined ? m.leaderEpoch : -1));
   w.writeInt32((m.votedId !== undefined ? m.votedId : -1));
   if (version >= 1) w.writeUuid((m.votedDirectoryId !== undefined ? m.votedDirectoryId : ZERO_UUID));
   if (version <= 0) w.writeInt64((m.appliedOffset !== undefined ? m.appliedOffset : 0n));
-  if (version <= 0) (version <= 0 ? writeNullableArray(w, flexible, (m.currentVoters !== undefined ? m.currentVoters : []), (ew, e) => writeQuorumStateDataVoter(ew, version, flexible, e)) : writeArray(w, flexible, (m.currentVoters !== undefined ? m.currentVoters : []), (ew, e) => writeQuorumStateDataVoter(ew, version, flexible, e), "QuorumStateData.CurrentVoters"));
+  if (version <= 0) writeNullableArray(w, true, (m.currentVoters !== undefined ? m.currentVoters : []), (ew, e) => writeQuorumStateDataVoter(ew, version, flexible, e));
   if (flexible) w.writeUVarint(0);
 }
 
