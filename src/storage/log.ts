@@ -1,0 +1,1013 @@
+/**
+ * One partition's log: an ordered list of segments in `<topic>-<partition>/`,
+ * Kafka's format on disk.
+ *
+ * Hot path. `append*` takes batches the broker already validated, writes the
+ * base offsets (8 bytes in place, no CRC change), writes the bytes with one
+ * positional write, updates the in-memory sparse indexes and the tail cache,
+ * and returns the assigned offsets synchronously: the bytes are in the page
+ * cache, not yet durable. `flush(offset)` is the group commit: every caller
+ * waiting while an fdatasync runs is served by the next single fdatasync.
+ *
+ * Offsets this log tracks (the high watermark is the replica manager's):
+ *   logStartOffset  first offset a reader may ask for
+ *   logEndOffset    next offset to be assigned
+ *   durableOffset   everything below it survived an fdatasync
+ *   recoveryPoint   everything below it is synced with trusted index files;
+ *                   recovery after a crash rescans from the segment holding it
+ *
+ * Faults. Any I/O error takes the log offline (LogOfflineError, which the
+ * broker answers as KAFKA_STORAGE_ERROR); other logs are unaffected. The
+ * offline log refuses all work until reopened, which runs recovery.
+ */
+import type { Clock } from '../platform/clock.js';
+import type { FileSystem } from '../platform/file-system.js';
+import { dirname, errorCode, joinPath } from '../platform/file-system.js';
+import {
+  BATCH_HEADER_BYTES,
+  BATCH_LENGTH_AT,
+  LAST_OFFSET_DELTA_AT,
+  LOG_OVERHEAD_BYTES,
+  MAGIC_AT,
+  MAGIC_V2,
+  MAX_TIMESTAMP_AT,
+  PARTITION_LEADER_EPOCH_AT,
+  readInt64Number,
+  setBaseOffset,
+  setMaxTimestampAndLogAppendTime,
+  setPartitionLeaderEpoch,
+} from '../protocol/records/batch-header.js';
+import { decodeRecordBatch } from '../protocol/records/batch-decoder.js';
+import { LeaderEpochCheckpointFile, formatPartitionMetadata, parsePartitionMetadata } from './checkpoint.js';
+import type { LogConfig } from './config.js';
+import { LogOfflineError, OffsetOutOfRangeError, StorageError } from './errors.js';
+import {
+  CLEANED_SUFFIX,
+  DELETED_SUFFIX,
+  INDEX_SUFFIX,
+  LEADER_EPOCH_CHECKPOINT,
+  LOG_SUFFIX,
+  PARTITION_METADATA_FILE,
+  SWAP_SUFFIX,
+  TIME_INDEX_SUFFIX,
+  parseOffsetFileName,
+  type TopicPartition,
+} from './file-names.js';
+import { LeaderEpochCache } from './leader-epoch-cache.js';
+import { LogSegment, type SegmentSettings } from './log-segment.js';
+import type { Scheduler } from './scheduler.js';
+import { TailCache } from './tail-cache.js';
+
+export interface LogOpenOptions {
+  fs: FileSystem;
+  clock: Clock;
+  dir: string;
+  topicPartition: TopicPartition;
+  config: LogConfig;
+  scheduler: Scheduler;
+  /** From recovery-point-offset-checkpoint; 0 (scan everything) when unknown. */
+  recoveryPoint?: number;
+  /** From log-start-offset-checkpoint. */
+  logStartOffset?: number;
+  /** The data dir's clean-shutdown marker was present: trust indexes up to the end. */
+  hadCleanShutdown?: boolean;
+  /** Written to partition.metadata when absent; a different stored id is an error. */
+  topicId?: string;
+  /** Told once when the log goes offline. */
+  onOffline?: (log: Log, err: LogOfflineError) => void;
+}
+
+export interface AppendInfo {
+  firstOffset: number;
+  lastOffset: number;
+  /** Largest batch max timestamp in the append (-1 when none carried one). */
+  maxTimestamp: number;
+  /** Set when message.timestamp.type=LogAppendTime, otherwise -1. */
+  logAppendTimeMs: number;
+  logStartOffset: number;
+  batchCount: number;
+  sizeBytes: number;
+}
+
+export interface ReadOptions {
+  /** Upper bound on the bytes returned, except that one whole batch is always returned when minOneBatch (KIP-74). */
+  maxBytes: number;
+  /** Exclusive: batches whose base offset is at or past it are not returned (the high watermark for consumers). */
+  maxOffset?: number;
+  minOneBatch?: boolean;
+}
+
+export interface LogReadResult {
+  /** Whole batches, back to back when concatenated; views, not copies. */
+  chunks: Buffer[];
+  sizeBytes: number;
+  /** The offset after the last batch returned (the fetch offset when nothing was). */
+  nextOffset: number;
+  fromCache: boolean;
+}
+
+export interface TimestampLookup {
+  offset: number;
+  timestamp: number;
+  leaderEpoch: number;
+}
+
+interface FlushWaiter {
+  offset: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+function segmentSettings(config: LogConfig): SegmentSettings {
+  return { indexIntervalBytes: config['index.interval.bytes'], indexMaxBytes: config['segment.index.bytes'] };
+}
+
+export class Log {
+  readonly topicPartition: TopicPartition;
+  readonly dir: string;
+  private config: LogConfig;
+  private readonly fs: FileSystem;
+  private readonly clock: Clock;
+  private readonly scheduler: Scheduler;
+  private segments: LogSegment[];
+  private nextOffset: number;
+  private startOffset: number;
+  private recoveryPointOffset: number;
+  private syncedOffset: number;
+  readonly leaderEpochCache: LeaderEpochCache;
+  private readonly tail: TailCache;
+  private offlineError: LogOfflineError | undefined;
+  private closed = false;
+  private readonly onOffline: ((log: Log, err: LogOfflineError) => void) | undefined;
+
+  private flushWaiters: FlushWaiter[] = [];
+  private syncRunning = false;
+  private unflushedMessages = 0;
+  private lastFlushMonoMs: number;
+  /** Serializes recovery-point flushes (roll, periodic, close). */
+  private checkpointChain: Promise<void> = Promise.resolve();
+  /** Bumped by every truncation: lets the cleaner notice the log changed under it. */
+  private truncations = 0;
+
+  private constructor(opts: LogOpenOptions, segments: LogSegment[], epochCache: LeaderEpochCache) {
+    this.topicPartition = opts.topicPartition;
+    this.dir = opts.dir;
+    this.config = opts.config;
+    this.fs = opts.fs;
+    this.clock = opts.clock;
+    this.scheduler = opts.scheduler;
+    this.segments = segments;
+    this.leaderEpochCache = epochCache;
+    this.onOffline = opts.onOffline;
+    const last = segments[segments.length - 1]!;
+    this.nextOffset = Math.max(last.nextOffset, last.baseOffset);
+    this.startOffset = Math.min(Math.max(opts.logStartOffset ?? 0, segments[0]!.baseOffset), this.nextOffset);
+    this.recoveryPointOffset = this.nextOffset;
+    this.syncedOffset = this.nextOffset;
+    this.tail = new TailCache(opts.config['samsa.tail.cache.bytes']);
+    this.lastFlushMonoMs = opts.clock.monotonicMs();
+  }
+
+  // ==========================================================================
+  // Opening and recovery
+
+  /**
+   * Opens (creating when missing) the partition directory and recovers it:
+   * segments below the recovery point are loaded with their index files
+   * (rebuilt when missing or implausible); every segment from the one holding
+   * the recovery point on is scanned batch by batch, CRC-checked, re-indexed,
+   * and cut at the first invalid or torn batch, with later segments removed.
+   */
+  static async open(opts: LogOpenOptions): Promise<Log> {
+    const { fs, dir, clock } = opts;
+    const settings = segmentSettings(opts.config);
+    if (fs.stat(dir) === undefined) {
+      fs.mkdir(dir);
+      await fs.syncDir(dirname(dir));
+    }
+    await Log.checkTopicId(fs, dir, opts.topicId);
+
+    // Leftovers of interrupted work: deletes finish, half-written cleaner output goes.
+    const bases = new Set<number>();
+    for (const name of fs.readdir(dir)) {
+      const path = joinPath(dir, name);
+      if (name.endsWith(DELETED_SUFFIX) || name.endsWith(CLEANED_SUFFIX) || name.endsWith('.tmp')) {
+        fs.unlink(path);
+        continue;
+      }
+      if (name.endsWith(SWAP_SUFFIX)) {
+        Log.completeSwap(fs, dir, name);
+        continue;
+      }
+      const parsed = parseOffsetFileName(name);
+      if (parsed?.suffix === LOG_SUFFIX) bases.add(parsed.baseOffset);
+    }
+    // The swap completion may have produced or removed .log files: list again.
+    bases.clear();
+    const names = fs.readdir(dir);
+    for (const name of names) {
+      const parsed = parseOffsetFileName(name);
+      if (parsed?.suffix === LOG_SUFFIX) bases.add(parsed.baseOffset);
+    }
+    for (const name of names) {
+      const parsed = parseOffsetFileName(name);
+      if (parsed !== undefined && (parsed.suffix === INDEX_SUFFIX || parsed.suffix === TIME_INDEX_SUFFIX) && !bases.has(parsed.baseOffset)) {
+        fs.unlink(joinPath(dir, name));
+      }
+    }
+    const sorted = [...bases].sort((a, b) => a - b);
+    const nowMs = clock.nowMs();
+    const segments: LogSegment[] = [];
+    try {
+      for (const base of sorted) segments.push(LogSegment.open(fs, dir, base, settings, nowMs));
+      const epochFile = new LeaderEpochCheckpointFile(fs, joinPath(dir, LEADER_EPOCH_CHECKPOINT));
+      let epochCache: LeaderEpochCache;
+      try {
+        epochCache = LeaderEpochCache.load(epochFile);
+      } catch (err) {
+        if (errorCode(err) !== undefined) throw err;
+        // A damaged checkpoint is rebuilt from the batches' epochs below.
+        epochCache = new LeaderEpochCache(epochFile);
+      }
+
+      const recoveryPoint = opts.hadCleanShutdown === true ? Infinity : (opts.recoveryPoint ?? 0);
+      // Recovery starts at the segment holding the recovery point.
+      let recoverFrom = segments.length;
+      for (let i = segments.length - 1; i >= 0; i--) {
+        recoverFrom = i;
+        if (segments[i]!.baseOffset <= recoveryPoint) break;
+      }
+      if (recoveryPoint === Infinity) recoverFrom = segments.length;
+      let expectedNext = 0;
+      let recovered = false;
+      const rebuiltEpochs: { epoch: number; startOffset: number }[] = [];
+      for (let i = 0; i < segments.length; i++) {
+        const seg = segments[i]!;
+        const nextBase = segments[i + 1]?.baseOffset ?? Number.MAX_SAFE_INTEGER;
+        let trusted = i < recoverFrom && seg.loadIndexes(nextBase);
+        if (trusted && seg.nextOffset > nextBase) trusted = false;
+        if (!trusted) {
+          const result = await seg.recover(expectedNext);
+          recovered = true;
+          rebuiltEpochs.push(...result.epochStarts);
+          if (result.truncatedBytes > 0 && i + 1 < segments.length) {
+            // Nothing after damage can be trusted to follow it: drop later segments.
+            for (const later of segments.splice(i + 1)) {
+              later.close();
+              for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+                const p = later.filePath(suffix);
+                if (fs.stat(p) !== undefined) fs.unlink(p);
+              }
+            }
+          }
+        }
+        expectedNext = Math.max(seg.nextOffset, seg.baseOffset);
+      }
+      // An empty segment before others holds nothing and would confuse floor lookups: drop it.
+      for (let i = segments.length - 2; i >= 0; i--) {
+        const seg = segments[i]!;
+        if (seg.isEmpty) {
+          segments.splice(i, 1);
+          seg.close();
+          for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+            const p = seg.filePath(suffix);
+            if (fs.stat(p) !== undefined) fs.unlink(p);
+          }
+        }
+      }
+      if (segments.length === 0) {
+        segments.push(LogSegment.create(fs, dir, Math.max(opts.logStartOffset ?? 0, 0), settings, nowMs));
+      }
+      const last = segments[segments.length - 1]!;
+      const logEnd = Math.max(last.nextOffset, last.baseOffset);
+      for (const e of rebuiltEpochs) epochCache.assign(e.epoch, e.startOffset);
+      epochCache.truncateFromEnd(logEnd);
+
+      const log = new Log(opts, segments, epochCache);
+      epochCache.truncateFromStart(log.startOffset);
+      if (recovered || opts.hadCleanShutdown !== true) {
+        // Make what recovery decided durable before anyone relies on it.
+        for (const seg of segments.slice(0, -1)) seg.onBecomeInactive();
+        await log.persistAll();
+      }
+      await epochCache.flush();
+      return log;
+    } catch (err) {
+      for (const seg of segments) seg.close();
+      throw err;
+    }
+  }
+
+  private static async checkTopicId(fs: FileSystem, dir: string, topicId: string | undefined): Promise<void> {
+    const path = joinPath(dir, PARTITION_METADATA_FILE);
+    let stored: string | undefined;
+    try {
+      stored = parsePartitionMetadata(path, fs.readFile(path)).topicId;
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT') throw err;
+    }
+    if (topicId === undefined) return;
+    if (stored !== undefined && stored !== topicId) {
+      throw new StorageError('KAFKA_STORAGE_ERROR', `${dir} belongs to topic id ${stored}, not ${topicId}`);
+    }
+    if (stored === undefined) await fs.writeFileAtomic(path, formatPartitionMetadata(topicId));
+  }
+
+  /**
+   * A `.swap` file is finished cleaner output whose rename was interrupted.
+   * The cleaner writes swaps only after its output is durable and before it
+   * deletes the originals, so completing means: delete the segments it
+   * replaces, then take off the suffix. See cleaner.ts for the protocol.
+   */
+  private static completeSwap(fs: FileSystem, dir: string, swapName: string): void {
+    const target = swapName.slice(0, -SWAP_SUFFIX.length);
+    const parsed = parseOffsetFileName(target);
+    if (parsed === undefined) {
+      fs.unlink(joinPath(dir, swapName));
+      return;
+    }
+    const replaced = joinPath(dir, target);
+    if (fs.stat(replaced) !== undefined) fs.unlink(replaced);
+    fs.rename(joinPath(dir, swapName), replaced);
+  }
+
+  // ==========================================================================
+  // Accessors
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.nextOffset;
+  }
+
+  get recoveryPoint(): number {
+    return this.recoveryPointOffset;
+  }
+
+  get durableOffset(): number {
+    return this.syncedOffset;
+  }
+
+  get isOffline(): boolean {
+    return this.offlineError !== undefined;
+  }
+
+  get offlineReason(): LogOfflineError | undefined {
+    return this.offlineError;
+  }
+
+  get logConfig(): Readonly<LogConfig> {
+    return this.config;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Sum of segment sizes. */
+  get sizeBytes(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.sizeBytes;
+    return total;
+  }
+
+  /** Base offsets of the segments, oldest first (for tests, tools and the cleaner). */
+  segmentBaseOffsets(): number[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+
+  /** Bytes held by the in-memory tail cache. */
+  get tailCacheBytes(): number {
+    return this.tail.sizeBytes;
+  }
+
+  updateConfig(config: LogConfig): void {
+    this.config = config;
+    this.tail.setBudget(config['samsa.tail.cache.bytes']);
+  }
+
+  private get active(): LogSegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  private checkUsable(): void {
+    if (this.offlineError !== undefined) throw this.offlineError;
+    if (this.closed) throw new StorageError('KAFKA_STORAGE_ERROR', `log ${this.dir} is closed`);
+  }
+
+  /** Marks the log offline for an I/O error and returns the error to throw. */
+  private goOffline(err: unknown): LogOfflineError {
+    if (err instanceof LogOfflineError) return err;
+    if (this.offlineError !== undefined) return this.offlineError;
+    const offline = new LogOfflineError(this.dir, err);
+    this.offlineError = offline;
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const w of waiters) w.reject(offline);
+    this.onOffline?.(this, offline);
+    return offline;
+  }
+
+  /** Runs I/O; any error with an errno code takes the log offline. */
+  private io<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (errorCode(err) !== undefined) throw this.goOffline(err);
+      throw err;
+    }
+  }
+
+  private async ioAsync<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (errorCode(err) !== undefined || err instanceof LogOfflineError) throw this.goOffline(err);
+      throw err;
+    }
+  }
+
+  // ==========================================================================
+  // Append
+
+  /**
+   * Appends validated client batches as the leader: assigns offsets from the
+   * log end, stamps `leaderEpoch`, applies LogAppendTime when configured.
+   * The buffer is mutated in place and retained by the tail cache.
+   */
+  appendAsLeader(records: Buffer, leaderEpoch: number): AppendInfo {
+    return this.append(records, leaderEpoch);
+  }
+
+  /** Appends batches that already carry offsets and epochs (replication, Raft). */
+  appendAsFollower(records: Buffer): AppendInfo {
+    return this.append(records, undefined);
+  }
+
+  private append(records: Buffer, leaderEpoch: number | undefined): AppendInfo {
+    this.checkUsable();
+    const assign = leaderEpoch !== undefined;
+    // Pass 1: framing, sizes, offsets, timestamps; nothing changes yet.
+    let at = 0;
+    let batches = 0;
+    let offsetCount = 0;
+    let maxTimestamp = -1;
+    let firstOffset = assign ? this.nextOffset : -1;
+    let lastOffset = -1;
+    const maxMessageBytes = this.config['max.message.bytes'];
+    while (at < records.length) {
+      if (records.length - at < BATCH_HEADER_BYTES) {
+        throw new StorageError('CORRUPT_MESSAGE', `partial batch of ${records.length - at} bytes at ${at}`);
+      }
+      const size = LOG_OVERHEAD_BYTES + records.readInt32BE(at + BATCH_LENGTH_AT);
+      if (size < BATCH_HEADER_BYTES || at + size > records.length) {
+        throw new StorageError('CORRUPT_MESSAGE', `batch at ${at} claims ${size} bytes`);
+      }
+      if (records.readInt8(at + MAGIC_AT) !== MAGIC_V2) {
+        throw new StorageError('INVALID_RECORD', `the log stores v2 batches only (batch at ${at})`);
+      }
+      if (size > maxMessageBytes) {
+        throw new StorageError('MESSAGE_TOO_LARGE', `batch of ${size} bytes exceeds max.message.bytes ${maxMessageBytes}`);
+      }
+      const delta = records.readInt32BE(at + LAST_OFFSET_DELTA_AT);
+      if (delta < 0) throw new StorageError('INVALID_RECORD', `negative last offset delta at ${at}`);
+      const ts = readInt64Number(records, at + MAX_TIMESTAMP_AT);
+      if (ts > maxTimestamp) maxTimestamp = ts;
+      if (assign) {
+        offsetCount += delta + 1;
+      } else {
+        const base = readInt64Number(records, at);
+        if (base < Math.max(lastOffset + 1, this.nextOffset)) {
+          throw new StorageError('INVALID_RECORD', `batch offset ${base} is below the expected ${Math.max(lastOffset + 1, this.nextOffset)}`);
+        }
+        if (firstOffset < 0) firstOffset = base;
+        lastOffset = base + delta;
+      }
+      at += size;
+      batches++;
+    }
+    if (batches === 0) throw new StorageError('INVALID_RECORD', 'no batches to append');
+    if (assign) lastOffset = firstOffset + offsetCount - 1;
+    if (records.length > this.config['segment.bytes']) {
+      throw new StorageError('RECORD_LIST_TOO_LARGE', `${records.length} bytes exceed segment.bytes ${this.config['segment.bytes']}`);
+    }
+
+    const nowMs = this.clock.nowMs();
+    this.maybeRoll(records.length, maxTimestamp, firstOffset, lastOffset, nowMs);
+
+    // Pass 2: stamp offsets, epochs, LogAppendTime.
+    const logAppendTime = this.config['message.timestamp.type'] === 'LogAppendTime';
+    if (assign || logAppendTime) {
+      let next = firstOffset;
+      for (let p = 0; p < records.length; ) {
+        const size = LOG_OVERHEAD_BYTES + records.readInt32BE(p + BATCH_LENGTH_AT);
+        if (assign) {
+          setBaseOffset(records, p, next);
+          setPartitionLeaderEpoch(records, p, leaderEpoch);
+          next += records.readInt32BE(p + LAST_OFFSET_DELTA_AT) + 1;
+        }
+        if (logAppendTime) setMaxTimestampAndLogAppendTime(records, p, nowMs);
+        p += size;
+      }
+      if (logAppendTime) maxTimestamp = nowMs;
+    }
+
+    // Write, then index: a failed write leaves indexes and offsets untouched.
+    const segment = this.active;
+    const startPosition = segment.sizeBytes;
+    this.io(() => segment.write(records));
+    let epochSeen = -2;
+    for (let p = 0; p < records.length; ) {
+      const size = LOG_OVERHEAD_BYTES + records.readInt32BE(p + BATCH_LENGTH_AT);
+      const base = readInt64Number(records, p);
+      const last = base + records.readInt32BE(p + LAST_OFFSET_DELTA_AT);
+      segment.indexBatch(last, startPosition + p, readInt64Number(records, p + MAX_TIMESTAMP_AT), size);
+      this.tail.push({ baseOffset: base, lastOffset: last, bytes: records.subarray(p, p + size) });
+      if (!assign) {
+        const epoch = records.readInt32BE(p + PARTITION_LEADER_EPOCH_AT);
+        if (epoch !== epochSeen) {
+          this.leaderEpochCache.assign(epoch, base);
+          epochSeen = epoch;
+        }
+      }
+      p += size;
+    }
+    if (assign) this.leaderEpochCache.assign(leaderEpoch, firstOffset);
+    this.nextOffset = lastOffset + 1;
+    void this.leaderEpochCache.flush().catch((err: unknown) => this.goOffline(err));
+
+    this.unflushedMessages += lastOffset - firstOffset + 1;
+    if (this.unflushedMessages >= this.config['flush.messages']) {
+      this.unflushedMessages = 0;
+      void this.flush().catch(() => undefined);
+    }
+    return {
+      firstOffset,
+      lastOffset,
+      maxTimestamp,
+      logAppendTimeMs: logAppendTime ? nowMs : -1,
+      logStartOffset: this.startOffset,
+      batchCount: batches,
+      sizeBytes: records.length,
+    };
+  }
+
+  /** Kafka's roll rules: size, age (from the first batch's timestamp), full index, relative offset overflow. */
+  private maybeRoll(incomingBytes: number, maxTimestamp: number, firstOffset: number, lastOffset: number, nowMs: number): void {
+    const seg = this.active;
+    if (seg.isEmpty) {
+      // An empty active segment cannot roll, but a follower's gap may need a new base offset.
+      if (firstOffset > seg.baseOffset && lastOffset - seg.baseOffset > 0x7fffffff) this.roll(firstOffset, nowMs);
+      return;
+    }
+    const reference = seg.rollingBasedTimestamp;
+    const waited = reference !== undefined && reference >= 0 ? maxTimestamp - reference : nowMs - seg.createdMs;
+    const tooBig = seg.sizeBytes > this.config['segment.bytes'] - incomingBytes;
+    const tooOld = waited > this.config['segment.ms'] - this.config['segment.jitter.ms'];
+    const overflow = lastOffset - seg.baseOffset > 0x7fffffff;
+    if (tooBig || tooOld || seg.indexesFull || overflow) this.roll(Math.max(firstOffset, this.nextOffset), nowMs);
+  }
+
+  /** Starts a new active segment at `baseOffset`; the old one is flushed in the background. */
+  roll(baseOffset: number = this.nextOffset, nowMs: number = this.clock.nowMs()): void {
+    this.checkUsable();
+    const old = this.active;
+    if (old.isEmpty && old.baseOffset === baseOffset) return;
+    const segment = this.io(() => LogSegment.create(this.fs, this.dir, baseOffset, segmentSettings(this.config), nowMs));
+    old.onBecomeInactive();
+    if (old.isEmpty) {
+      // Replace an empty active segment rather than leave a hole-less empty one behind.
+      this.segments.pop();
+      old.close();
+      this.io(() => {
+        for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+          const p = old.filePath(suffix);
+          if (this.fs.stat(p) !== undefined) this.fs.unlink(p);
+        }
+      });
+    }
+    this.segments.push(segment);
+    if (baseOffset > this.nextOffset) this.nextOffset = baseOffset;
+    const upTo = baseOffset;
+    void this.flushRecoveryPoint(upTo).catch(() => undefined);
+  }
+
+  // ==========================================================================
+  // Durability
+
+  /**
+   * Resolves once every offset below `offset` is durable (fdatasync). Calls
+   * that arrive while a sync runs share the next one: that is the group commit.
+   */
+  flush(offset: number = this.nextOffset): Promise<void> {
+    try {
+      this.checkUsable();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const target = Math.min(offset, this.nextOffset);
+    if (target <= this.syncedOffset) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.flushWaiters.push({ offset: target, resolve, reject });
+      if (!this.syncRunning) void this.runSyncLoop();
+    });
+  }
+
+  private async runSyncLoop(): Promise<void> {
+    this.syncRunning = true;
+    try {
+      while (this.flushWaiters.length > 0 && this.offlineError === undefined) {
+        const target = this.nextOffset;
+        const dirty = this.segments.filter((s) => s.syncedBytes < s.sizeBytes || s.needsDirSync);
+        try {
+          await this.syncSegments(dirty);
+        } catch (err) {
+          this.goOffline(err);
+          return;
+        }
+        this.lastFlushMonoMs = this.clock.monotonicMs();
+        if (target > this.syncedOffset) this.syncedOffset = Math.min(target, this.nextOffset);
+        const done: FlushWaiter[] = [];
+        const waiting: FlushWaiter[] = [];
+        for (const w of this.flushWaiters) (w.offset <= this.syncedOffset ? done : waiting).push(w);
+        this.flushWaiters = waiting;
+        for (const w of done) w.resolve();
+      }
+    } finally {
+      this.syncRunning = false;
+    }
+  }
+
+  private async syncSegments(segments: readonly LogSegment[]): Promise<void> {
+    const needDir = segments.some((s) => s.needsDirSync);
+    await Promise.all(segments.filter((s) => !s.isClosed).map((s) => s.syncData()));
+    if (needDir) {
+      await this.fs.syncDir(this.dir);
+      for (const s of segments) s.needsDirSync = false;
+    }
+  }
+
+  /**
+   * Makes everything below `upTo` durable together with its index files and
+   * moves the recovery point there. Runs on roll, from flush.ms, and at close.
+   */
+  flushRecoveryPoint(upTo: number = this.nextOffset): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.offlineError !== undefined || this.closed) return;
+      const target = Math.min(upTo, this.nextOffset);
+      if (target <= this.recoveryPointOffset) return;
+      const segs = this.segments.filter((s, i) => s.baseOffset < target && (this.segments[i + 1]?.baseOffset ?? Infinity) > this.recoveryPointOffset);
+      await this.ioAsync(async () => {
+        for (const s of segs) if (!s.isClosed) await s.persistIndexes();
+        await this.syncSegments(segs);
+        await this.fs.syncDir(this.dir);
+      });
+      const capped = Math.min(target, this.nextOffset);
+      if (capped > this.recoveryPointOffset) this.recoveryPointOffset = capped;
+      if (capped > this.syncedOffset) this.syncedOffset = capped;
+    };
+    this.checkpointChain = this.checkpointChain.catch(() => undefined).then(run);
+    return this.checkpointChain;
+  }
+
+  /** Everything: data, indexes, epoch checkpoint. */
+  private async persistAll(): Promise<void> {
+    await this.ioAsync(async () => {
+      for (const s of this.segments) await s.persistIndexes();
+      await this.syncSegments(this.segments);
+      await this.fs.syncDir(this.dir);
+    });
+    this.recoveryPointOffset = this.nextOffset;
+    this.syncedOffset = this.nextOffset;
+  }
+
+  /** flush.ms / flush.messages housekeeping, called by the LogManager's scheduler. */
+  async maybeFlushOnSchedule(): Promise<void> {
+    if (this.offlineError !== undefined || this.closed) return;
+    if (this.clock.monotonicMs() - this.lastFlushMonoMs >= this.config['flush.ms'] && this.syncedOffset < this.nextOffset) {
+      this.lastFlushMonoMs = this.clock.monotonicMs();
+      await this.flush();
+    }
+  }
+
+  // ==========================================================================
+  // Read
+
+  /**
+   * Whole batches starting with the one that holds `offset`. Reading at the
+   * log end (or at maxOffset) returns nothing; below the log start or past
+   * the end is OffsetOutOfRangeError.
+   */
+  async read(offset: number, options: ReadOptions): Promise<LogReadResult> {
+    this.checkUsable();
+    const logEnd = this.nextOffset;
+    if (offset > logEnd || offset < this.startOffset) throw new OffsetOutOfRangeError(offset, this.startOffset, logEnd);
+    const maxOffset = Math.min(options.maxOffset ?? logEnd, logEnd);
+    const minOne = options.minOneBatch ?? true;
+    const empty: LogReadResult = { chunks: [], sizeBytes: 0, nextOffset: offset, fromCache: false };
+    if (offset >= maxOffset) return empty;
+    const cached = this.tail.read(offset, options.maxBytes, maxOffset, minOne);
+    if (cached !== undefined) return { ...cached, fromCache: true };
+    let i = this.segmentIndexFor(offset);
+    for (; i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      if (seg.baseOffset >= maxOffset) break;
+      const loc = this.io(() => seg.findBatch(offset));
+      if (loc === undefined) continue;
+      const data = await this.ioAsync(() => seg.readBatches(loc, options.maxBytes, maxOffset, minOne));
+      if (data === undefined) return empty;
+      return { chunks: [data.bytes], sizeBytes: data.bytes.length, nextOffset: data.nextOffset, fromCache: false };
+    }
+    return empty;
+  }
+
+  /** Index of the segment whose range holds `offset` (the last with baseOffset <= offset). */
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * ListOffsets by timestamp: the first offset whose record timestamp is >=
+   * `timestamp`, with that record's timestamp and its batch's leader epoch.
+   * Undefined when every record is older.
+   */
+  findOffsetByTimestamp(timestamp: number): TimestampLookup | undefined {
+    this.checkUsable();
+    for (const seg of this.segments) {
+      if (seg.maxTimestamp < timestamp && seg !== this.active) continue;
+      const loc = this.io(() => seg.findBatchByTimestamp(timestamp));
+      if (loc === undefined) continue;
+      if (loc.lastOffset < this.startOffset) continue;
+      const bytes = this.io(() => seg.readBatch(loc));
+      const batch = decodeRecordBatch(bytes, 0);
+      for (const r of batch.records) {
+        if (r.timestamp >= timestamp && r.offset >= this.startOffset) {
+          return { offset: r.offset, timestamp: r.timestamp, leaderEpoch: batch.header.partitionLeaderEpoch };
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** ListOffsets MAX_TIMESTAMP (-3): the record with the largest timestamp. */
+  findMaxTimestamp(): TimestampLookup | undefined {
+    this.checkUsable();
+    let best: LogSegment | undefined;
+    for (const seg of this.segments) if (seg.maxTimestamp >= 0 && (best === undefined || seg.maxTimestamp > best.maxTimestamp)) best = seg;
+    if (best === undefined) return undefined;
+    const loc = this.io(() => best.findBatch(best.offsetOfMaxTimestamp));
+    if (loc === undefined) return undefined;
+    const batch = decodeRecordBatch(this.io(() => best.readBatch(loc)), 0);
+    let pick = batch.records[0];
+    for (const r of batch.records) if (pick === undefined || r.timestamp > pick.timestamp) pick = r;
+    if (pick === undefined) return undefined;
+    return { offset: pick.offset, timestamp: pick.timestamp, leaderEpoch: batch.header.partitionLeaderEpoch };
+  }
+
+  // ==========================================================================
+  // Truncation, log start offset, retention
+
+  /**
+   * Removes everything at or after `offset` (replication divergence). The
+   * cut is made durable before the promise resolves.
+   */
+  async truncateTo(offset: number): Promise<void> {
+    this.checkUsable();
+    if (offset >= this.nextOffset) return;
+    this.truncations++;
+    if (offset <= this.segments[0]!.baseOffset) {
+      await this.truncateFullyAndStartAt(offset);
+      return;
+    }
+    let newEnd = offset;
+    this.io(() => {
+      while (this.segments.length > 1 && this.active.baseOffset >= offset) {
+        const seg = this.segments.pop()!;
+        this.retire(seg);
+      }
+      const seg = this.active;
+      const firstRemoved = seg.truncateTo(offset);
+      if (firstRemoved !== undefined) newEnd = Math.min(offset, firstRemoved);
+      if (seg.sizeBytes === 0) newEnd = Math.max(newEnd, seg.baseOffset);
+    });
+    this.afterTruncate(newEnd);
+    await this.ioAsync(async () => {
+      await this.active.log.datasync();
+      await this.fs.syncDir(this.dir);
+    });
+    await this.leaderEpochCache.flush();
+  }
+
+  /** Deletes every segment and starts empty at `offset` (a follower far behind, or DeleteRecords past the end). */
+  async truncateFullyAndStartAt(offset: number): Promise<void> {
+    this.checkUsable();
+    this.truncations++;
+    const nowMs = this.clock.nowMs();
+    this.io(() => {
+      const old = this.segments;
+      this.segments = [];
+      for (const seg of old) this.retire(seg);
+      this.segments.push(LogSegment.create(this.fs, this.dir, offset, segmentSettings(this.config), nowMs));
+    });
+    this.nextOffset = offset;
+    this.startOffset = offset;
+    this.afterTruncate(offset);
+    this.leaderEpochCache.clear();
+    await this.ioAsync(async () => {
+      await this.syncSegments(this.segments);
+      await this.fs.syncDir(this.dir);
+    });
+    await this.leaderEpochCache.flush();
+  }
+
+  private afterTruncate(newEnd: number): void {
+    this.nextOffset = newEnd;
+    if (this.startOffset > newEnd) this.startOffset = newEnd;
+    if (this.recoveryPointOffset > newEnd) this.recoveryPointOffset = newEnd;
+    if (this.syncedOffset > newEnd) this.syncedOffset = newEnd;
+    this.tail.clear();
+    this.leaderEpochCache.truncateFromEnd(newEnd);
+    // Whoever waits for a truncated offset will never see it durable.
+    const lost = this.flushWaiters.filter((w) => w.offset > newEnd);
+    if (lost.length > 0) {
+      this.flushWaiters = this.flushWaiters.filter((w) => w.offset <= newEnd);
+      const err = new StorageError('NOT_LEADER_OR_FOLLOWER', `offsets from ${newEnd} were truncated before they became durable`);
+      for (const w of lost) w.reject(err);
+    }
+  }
+
+  /** Takes a segment out of service: renamed `.deleted` now, unlinked after file.delete.delay.ms. */
+  private retire(seg: LogSegment): void {
+    seg.retired = true;
+    seg.renameAll(DELETED_SUFFIX);
+    const paths = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX].map((s) => seg.filePath(s) + DELETED_SUFFIX);
+    this.scheduler.schedule(`delete ${seg.filePath(LOG_SUFFIX)}`, this.config['file.delete.delay.ms'], () => {
+      seg.close();
+      for (const p of paths) {
+        try {
+          this.fs.unlink(p);
+        } catch (err) {
+          if (errorCode(err) !== 'ENOENT') throw err;
+        }
+      }
+    });
+  }
+
+  /**
+   * Moves the log start offset forward (DeleteRecords, or a follower
+   * following its leader). The caller checks it is <= the high watermark.
+   * Whole segments below it go at the next retention pass.
+   */
+  maybeIncrementLogStartOffset(offset: number): boolean {
+    this.checkUsable();
+    if (offset <= this.startOffset) return false;
+    if (offset > this.nextOffset) throw new OffsetOutOfRangeError(offset, this.startOffset, this.nextOffset);
+    this.startOffset = offset;
+    this.leaderEpochCache.truncateFromStart(offset);
+    void this.leaderEpochCache.flush().catch((err: unknown) => this.goOffline(err));
+    return true;
+  }
+
+  /**
+   * Deletes whole segments by retention.ms, retention.bytes (when
+   * cleanup.policy has delete) and the log start offset. Only segments that
+   * end at or below `highWatermark` are eligible. Returns how many went.
+   */
+  deleteOldSegments(highWatermark: number = this.nextOffset): number {
+    this.checkUsable();
+    const policy = this.config['cleanup.policy'];
+    const nowMs = this.clock.nowMs();
+    let deleted = this.deleteSegmentsWhile(highWatermark, (seg, next) => next !== undefined && next.baseOffset <= this.startOffset);
+    if (policy.delete) {
+      const retentionMs = this.config['retention.ms'];
+      if (retentionMs >= 0) {
+        deleted += this.deleteSegmentsWhile(highWatermark, (seg) => nowMs - seg.largestTimestamp(seg.createdMs) > retentionMs);
+      }
+      const retentionBytes = this.config['retention.bytes'];
+      if (retentionBytes >= 0) {
+        let excess = this.sizeBytes - retentionBytes;
+        deleted += this.deleteSegmentsWhile(highWatermark, (seg) => {
+          if (excess - seg.sizeBytes < 0) return false;
+          excess -= seg.sizeBytes;
+          return true;
+        });
+      }
+    }
+    return deleted;
+  }
+
+  private deleteSegmentsWhile(highWatermark: number, predicate: (seg: LogSegment, next: LogSegment | undefined) => boolean): number {
+    const doomed: LogSegment[] = [];
+    for (let i = 0; i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      const next = this.segments[i + 1];
+      const upperBound = next?.baseOffset ?? this.nextOffset;
+      const lastAndEmpty = next === undefined && seg.isEmpty;
+      if (upperBound > highWatermark || lastAndEmpty || !predicate(seg, next)) break;
+      doomed.push(seg);
+    }
+    if (doomed.length === 0) return 0;
+    this.io(() => {
+      if (doomed.length === this.segments.length) this.roll(this.nextOffset);
+      this.segments.splice(0, doomed.length);
+      for (const seg of doomed) this.retire(seg);
+    });
+    const newStart = this.segments[0]!.baseOffset;
+    if (newStart > this.startOffset) {
+      this.startOffset = Math.min(newStart, this.nextOffset);
+      this.leaderEpochCache.truncateFromStart(this.startOffset);
+      void this.leaderEpochCache.flush().catch((err: unknown) => this.goOffline(err));
+    }
+    return doomed.length;
+  }
+
+  // ==========================================================================
+  // Lifecycle
+
+  /** Flushes everything (data, indexes, checkpoints) and closes the files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.offlineError === undefined) {
+      this.active.onBecomeInactive();
+      await this.flushRecoveryPoint(this.nextOffset);
+      await this.leaderEpochCache.flush();
+    }
+    this.closed = true;
+    for (const seg of this.segments) seg.close();
+  }
+
+  /** Closes without flushing (an offline log, or a simulated crash). */
+  closeAbruptly(): void {
+    this.closed = true;
+    for (const seg of this.segments) {
+      try {
+        seg.close();
+      } catch {
+        // The handle is already unusable; nothing more to release.
+      }
+    }
+  }
+
+  /** Removes the partition directory after closing (topic deletion). */
+  async deleteAll(): Promise<void> {
+    this.closeAbruptly();
+    this.fs.removeTree(this.dir);
+    await this.fs.syncDir(dirname(this.dir));
+  }
+
+  // -- cleaner hooks (see cleaner.ts) ------------------------------------------
+
+  /** @internal segments the cleaner may read: all but the active one. */
+  inactiveSegments(): readonly LogSegment[] {
+    return this.segments.slice(0, -1);
+  }
+
+  /** @internal */
+  get truncationCount(): number {
+    return this.truncations;
+  }
+
+  /** @internal the settings new segments are made with. */
+  get segmentSettings(): SegmentSettings {
+    return segmentSettings(this.config);
+  }
+
+  /** @internal the file system, for the cleaner's output. */
+  get fileSystem(): FileSystem {
+    return this.fs;
+  }
+
+  /**
+   * @internal Replaces `old` (consecutive inactive segments) with `replacement`
+   * whose files are durable under their `.cleaned` names. Returns false when
+   * the log changed underneath (truncated or the segments were deleted).
+   */
+  async swapSegments(old: readonly LogSegment[], replacement: LogSegment, truncationsAtStart: number, renameToFinal: () => void): Promise<boolean> {
+    this.checkUsable();
+    if (this.truncations !== truncationsAtStart) return false;
+    const first = this.segments.indexOf(old[0]!);
+    if (first < 0 || first + old.length >= this.segments.length) return false;
+    for (let i = 0; i < old.length; i++) if (this.segments[first + i] !== old[i]) return false;
+    this.io(() => {
+      renameToFinal();
+      this.segments.splice(first, old.length, replacement);
+      for (const seg of old) if (seg.baseOffset !== replacement.baseOffset) this.retire(seg);
+    });
+    await this.ioAsync(() => this.fs.syncDir(this.dir));
+    return true;
+  }
+}
