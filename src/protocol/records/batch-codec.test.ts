@@ -96,7 +96,7 @@ test('build then decode is the identity, all codecs', () => {
       assert.ok(client.ok, client.ok ? '' : client.message);
       sameRecords(options.records, options, batch);
     }),
-    { numRuns: 200 },
+    { numRuns: 500 },
   );
 });
 
@@ -109,7 +109,7 @@ test('validateBatch rejects every single-byte corruption in the CRC range', () =
       const result = validateBatch(batch, 0);
       assert.ok(!result.ok && result.fault === 'crc_mismatch', `byte ${at}`);
     }),
-    { numRuns: 300 },
+    { numRuns: 1000 },
   );
   // And exhaustively for one compressed batch.
   const batch = buildRecordBatch({
@@ -134,7 +134,7 @@ test('random, truncated and length-lying bytes only ever raise DecodeError', () 
       onlyDecodeErrors(() => decodeRecordBatch(buf));
       onlyDecodeErrors(() => decodeRecordBatches(buf));
     }),
-    { numRuns: 500 },
+    { numRuns: 2000 },
   );
   fc.assert(
     fc.property(
@@ -159,7 +159,7 @@ test('random, truncated and length-lying bytes only ever raise DecodeError', () 
         onlyDecodeErrors(() => decodeRecordBatch(liar));
       },
     ),
-    { numRuns: 200 },
+    { numRuns: 1000 },
   );
 });
 

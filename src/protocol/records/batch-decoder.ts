@@ -3,7 +3,7 @@
  * Checks the header and CRC first (validateBatch), so anything handed back
  * is what the producer wrote.
  */
-import { isCompressionCodec } from '../compression/codec.js';
+import { CompressionCodec, isCompressionCodec } from '../compression/codec.js';
 import { decompress } from '../compression/compress.js';
 import { DecodeError } from '../primitives/decode-error.js';
 import { Reader } from '../primitives/reader.js';
@@ -34,7 +34,7 @@ export interface DecodedBatch {
 }
 
 export interface DecodeBatchOptions {
-  /** Ceiling on the decompressed records; past it a DecompressionError (too_large). */
+  /** Ceiling on decompressed record bytes; past it a DecompressionError (too_large). Not applied to uncompressed batches. */
   maxRecordsBytes?: number;
   origin?: BatchOrigin;
 }
@@ -55,9 +55,11 @@ export function decodeRecordBatch(buf: Buffer, offset = 0, options: DecodeBatchO
   const payload = buf.subarray(offset + BATCH_HEADER_BYTES, offset + sizeBytes);
   const codec = header.compression;
   if (!isCompressionCodec(codec)) throw new InvalidRecordsError('UNSUPPORTED_COMPRESSION_TYPE', `codec ${codec}`);
-  const recordBytes = decompress(codec, payload, {
-    maxOutputBytes: options.maxRecordsBytes ?? DECODED_RECORDS_BYTES_MAX,
-  });
+  // Uncompressed records are already in memory: the limit guards against expansion only.
+  const recordBytes =
+    codec === CompressionCodec.none
+      ? payload
+      : decompress(codec, payload, { maxOutputBytes: options.maxRecordsBytes ?? DECODED_RECORDS_BYTES_MAX });
   if (header.recordCount > recordBytes.length / RECORD_BYTES_MIN) {
     throw new DecodeError(`${header.recordCount} records cannot fit in ${recordBytes.length} bytes`);
   }
