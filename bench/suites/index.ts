@@ -1,0 +1,13 @@
+/**
+ * The registry: every suite `npm run bench` knows, in the order they run.
+ * Ceilings come first so that later suites can be reported as ratios to them.
+ * To add a suite, write bench/suites/<name>.ts exporting a Suite and list it here.
+ */
+import type { Suite } from '../suite.js';
+import { ceilingTcp } from './ceiling-tcp.js';
+import { ceilingAppend } from './ceiling-append.js';
+import { ceilingFsync } from './ceiling-fsync.js';
+import { ceilingCrc32c } from './ceiling-crc32c.js';
+import { ceilingDisk } from './ceiling-disk.js';
+
+export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk];
