@@ -87,6 +87,8 @@ class Inode {
       if (garbageFrom >= 0) {
         for (let i = garbageFrom; i < this.length; i++) this.data[i] = random!.int(256);
       }
+      // What reached the platter is as durable as anything synced.
+      this.dirtyFrom = this.durableLength;
       this.sync();
     }
   }

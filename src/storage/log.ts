@@ -619,6 +619,10 @@ export class Log {
     this.syncRunning = true;
     try {
       while (this.flushWaiters.length > 0 && this.offlineError === undefined) {
+        if (this.closed) {
+          this.rejectWaiters(new StorageError('KAFKA_STORAGE_ERROR', `log ${this.dir} closed before the flush`));
+          return;
+        }
         const target = this.nextOffset;
         const dirty = this.segments.filter((s) => s.syncedBytes < s.sizeBytes || s.needsDirSync);
         try {
@@ -950,9 +954,16 @@ export class Log {
     for (const seg of this.segments) seg.close();
   }
 
+  private rejectWaiters(err: unknown): void {
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const w of waiters) w.reject(err);
+  }
+
   /** Closes without flushing (an offline log, or a simulated crash). */
   closeAbruptly(): void {
     this.closed = true;
+    this.rejectWaiters(new StorageError('KAFKA_STORAGE_ERROR', `log ${this.dir} closed before the flush`));
     for (const seg of this.segments) {
       try {
         seg.close();
