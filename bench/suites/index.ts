@@ -9,5 +9,6 @@ import { ceilingAppend } from './ceiling-append.js';
 import { ceilingFsync } from './ceiling-fsync.js';
 import { ceilingCrc32c } from './ceiling-crc32c.js';
 import { ceilingDisk } from './ceiling-disk.js';
+import { protocolDecode } from './protocol-decode.js';
 
-export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk];
+export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk, protocolDecode];
