@@ -1,0 +1,825 @@
+/**
+ * Producer: records go into per-partition batches; a batch leaves when it
+ * reaches `batchSize` bytes or has waited `lingerMs`, grouped with other
+ * ready batches for the same leader into one Produce request.
+ *
+ * Ordering and idempotence. Each partition has at most one batch in flight,
+ * and sequence numbers are fixed when a batch first leaves. A retried batch
+ * goes out again with the same bytes and sequence, so the broker can drop a
+ * duplicate; nothing can overtake it. Idempotence is on by default (it
+ * needs acks=all), as in Kafka's Java client since 3.0.
+ *
+ * Memory. Every queued record holds its estimated size against
+ * `bufferMemory`; `send` waits (up to `maxBlockMs`) for room rather than
+ * queueing without bound.
+ */
+import { ApiKey } from '../protocol/generated/api-registry.js';
+import type { ProduceResponse } from '../protocol/generated/messages/produce-response.js';
+import { ErrorCode } from '../protocol/errors/index.js';
+import { CompressionCodec, compressionCodecFromName, type CompressionName } from '../protocol/compression/codec.js';
+import { buildRecordBatch, type RecordInput } from '../protocol/records/batch-builder.js';
+import type { RecordHeader } from '../protocol/records/record.js';
+import { BATCH_HEADER_BYTES } from '../protocol/records/batch-header.js';
+import { Cluster, type ClientOptions } from './cluster.js';
+import { groupByTopic, type TopicPartition } from './consumer-protocol.js';
+import {
+  BufferExhaustedError,
+  ClientClosedError,
+  KafkaConfigError,
+  KafkaProtocolError,
+  UnsupportedVersionError,
+  checkErrorCode,
+  isRetriable,
+} from './errors.js';
+import { DefaultPartitioner, type Partitioner } from './partitioner.js';
+import type { OffsetToCommit } from './offsets.js';
+
+export interface ProducerOptions extends ClientOptions {
+  /** `acks`: 0 (no answer), 1 (leader), -1 or 'all' (all in-sync replicas). Default 'all'. */
+  acks?: 0 | 1 | -1 | 'all';
+  /** `linger.ms`: how long a batch waits for company. Default 5. */
+  lingerMs?: number;
+  /** `batch.size`: a batch's target size in bytes. Default 16384. */
+  batchSize?: number;
+  /** `buffer.memory`: bytes of records queued before `send` waits. Default 32 MiB. */
+  bufferMemory?: number;
+  /** `max.block.ms`: how long `send` waits for buffer room or metadata. Default 60000. */
+  maxBlockMs?: number;
+  /** `max.request.size`. Default 1 MiB. */
+  maxRequestSize?: number;
+  /** `compression.type`. Default 'none'. */
+  compression?: CompressionName;
+  /** `enable.idempotence`. Default true (false when acks is not 'all'). */
+  idempotent?: boolean;
+  /** `delivery.timeout.ms`: give up on a record this long after `send`. Default 120000. */
+  deliveryTimeoutMs?: number;
+  /** `transactional.id`: enables the transactions API. */
+  transactionalId?: string;
+  /** `transaction.timeout.ms`. Default 60000. */
+  transactionTimeoutMs?: number;
+  /** `partitioner.class`: replaces the default murmur2/sticky partitioner. */
+  partitioner?: Partitioner;
+  /** Let a send to an unknown topic create it, where the broker allows (`auto.create.topics.enable`). Default true. */
+  allowAutoTopicCreation?: boolean;
+}
+
+export type HeaderValue = string | Buffer | null;
+
+export interface ProducerRecord {
+  topic: string;
+  /** Records with the same key go to the same partition (murmur2, as in Java). */
+  key?: string | Buffer | null;
+  value: string | Buffer | null;
+  /** Overrides the partitioner. */
+  partition?: number;
+  headers?: Record<string, HeaderValue> | Array<{ key: string; value: HeaderValue }>;
+  /** Milliseconds since the epoch; default now. */
+  timestamp?: number;
+}
+
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  /** -1 with acks=0. */
+  offset: bigint;
+  /** The record's timestamp, or the broker's append time for LogAppendTime topics. */
+  timestamp: number;
+}
+
+/** A consumer group's identity, for offsets committed inside a transaction. */
+export interface ConsumerGroupMetadata {
+  groupId: string;
+  generationId?: number;
+  memberId?: string;
+  groupInstanceId?: string | null;
+}
+
+interface Delivery {
+  resolve: (metadata: RecordMetadata) => void;
+  reject: (error: Error) => void;
+}
+
+interface Batch {
+  topic: string;
+  partition: number;
+  records: RecordInput[];
+  deliveries: Delivery[];
+  sizeBytes: number;
+  createdMs: number;
+  /** Frozen when the batch first leaves: bytes and sequence stay the same on retries. */
+  built: Buffer | null;
+  baseSequence: number;
+  attempts: number;
+  closed: boolean;
+}
+
+interface PartitionQueue {
+  topic: string;
+  partition: number;
+  batches: Batch[];
+  inFlight: boolean;
+  /** Not before this time (backoff after a retriable failure). */
+  retryAtMs: number;
+}
+
+interface MemoryWaiter {
+  bytes: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const SEQUENCE_MAX = 0x7fffffff;
+const RECORD_OVERHEAD_BYTES = 21;
+const HEADER_OVERHEAD_BYTES = 10;
+
+type TxnState = 'none' | 'ready' | 'inTransaction' | 'committing' | 'aborting' | 'fatal';
+
+function toBuffer(value: string | Buffer | null | undefined): Buffer | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? Buffer.from(value) : value;
+}
+
+function toHeaders(headers: ProducerRecord['headers']): RecordHeader[] {
+  if (headers === undefined) return [];
+  const list = Array.isArray(headers) ? headers : Object.entries(headers).map(([key, value]) => ({ key, value }));
+  return list.map((h) => ({ key: h.key, value: toBuffer(h.value) }));
+}
+
+function tpKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+export class Producer {
+  readonly cluster: Cluster;
+  private readonly acks: number;
+  private readonly lingerMs: number;
+  private readonly batchSize: number;
+  private readonly bufferMemory: number;
+  private readonly maxBlockMs: number;
+  private readonly maxRequestSize: number;
+  private readonly compression: CompressionCodec;
+  private readonly idempotent: boolean;
+  private readonly deliveryTimeoutMs: number;
+  private readonly transactionalId: string | null;
+  private readonly transactionTimeoutMs: number;
+  private readonly customPartitioner: Partitioner | null;
+  private readonly partitioner: DefaultPartitioner;
+
+  private connecting: Promise<void> | null = null;
+  private connected = false;
+  private closed = false;
+  private producerId = -1n;
+  private producerEpoch = -1;
+  private readonly nextSequence = new Map<string, number>();
+
+  private readonly queues = new Map<string, PartitionQueue>();
+  private queuedBatches = 0;
+  private drainScheduled = false;
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private lingerDeadlineMs = Infinity;
+  private flushing = 0;
+  private readonly idleWaiters: Array<() => void> = [];
+
+  private usedMemory = 0;
+  private readonly memoryWaiters: MemoryWaiter[] = [];
+  private readonly topicLookups = new Map<string, Promise<void>>();
+
+  private txnState: TxnState = 'none';
+  private txnError: Error | null = null;
+  private readonly txnPartitions = new Set<string>();
+  private readonly txnPartitionAdds = new Map<string, Promise<void>>();
+  private txnOffsetsSent = false;
+  /** Set once close() gave up waiting: no more retries. */
+  private closedHard = false;
+
+  constructor(options: ProducerOptions) {
+    this.cluster = new Cluster(options, { [ApiKey.AddPartitionsToTxn]: 3 });
+    this.cluster.allowAutoTopicCreation = options.allowAutoTopicCreation ?? true;
+    const acks = options.acks ?? 'all';
+    this.acks = acks === 'all' ? -1 : acks;
+    if (![0, 1, -1].includes(this.acks)) throw new KafkaConfigError(`acks must be 0, 1, -1 or 'all', not ${String(acks)}`);
+    this.lingerMs = options.lingerMs ?? 5;
+    this.batchSize = options.batchSize ?? 16_384;
+    this.bufferMemory = options.bufferMemory ?? 32 * 1024 * 1024;
+    this.maxBlockMs = options.maxBlockMs ?? 60_000;
+    this.maxRequestSize = options.maxRequestSize ?? 1024 * 1024;
+    const codec = compressionCodecFromName(options.compression ?? 'none');
+    if (codec === null) throw new KafkaConfigError(`unknown compression "${String(options.compression)}"`);
+    this.compression = codec;
+    this.transactionalId = options.transactionalId ?? null;
+    if (this.transactionalId !== null && options.idempotent === false) {
+      throw new KafkaConfigError('a transactional producer is always idempotent');
+    }
+    if (options.idempotent === true && this.acks !== -1) throw new KafkaConfigError("idempotence needs acks 'all'");
+    this.idempotent = options.idempotent ?? (this.acks === -1 || this.transactionalId !== null);
+    if (this.transactionalId !== null && this.acks !== -1) throw new KafkaConfigError("transactions need acks 'all'");
+    this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
+    this.transactionTimeoutMs = options.transactionTimeoutMs ?? 60_000;
+    this.customPartitioner = options.partitioner ?? null;
+    this.partitioner = new DefaultPartitioner(this.batchSize);
+  }
+
+  /** Loads metadata and, for an idempotent producer, gets a producer id. Called by the first send if not before. */
+  connect(): Promise<void> {
+    if (this.closed) return Promise.reject(new ClientClosedError('producer'));
+    this.connecting ??= (async () => {
+      await this.cluster.connect();
+      if (this.idempotent && this.transactionalId === null) await this.initProducerId();
+      this.connected = true;
+    })().catch((error: unknown) => {
+      this.connecting = null;
+      throw error;
+    });
+    return this.connecting;
+  }
+
+  private async initProducerId(): Promise<void> {
+    const connection = await this.cluster.anyConnection();
+    if (!connection.supports(ApiKey.InitProducerId)) {
+      throw new UnsupportedVersionError(
+        'InitProducerId',
+        `broker ${connection.address} does not support InitProducerId, which the idempotent producer needs; ` +
+          'pass idempotent: false (with acks 1 or 0) to produce without it',
+      );
+    }
+    const response = await this.cluster.retry(async () => {
+      const r = await this.cluster.send('any', ApiKey.InitProducerId, { transactionalId: null, transactionTimeoutMs: this.transactionTimeoutMs });
+      checkErrorCode(r.errorCode, null, 'InitProducerId');
+      return r;
+    });
+    this.producerId = response.producerId;
+    this.producerEpoch = response.producerEpoch;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Sending
+
+  /** Queues a record; resolves when the broker has acknowledged it (per `acks`). */
+  send(record: ProducerRecord): Promise<RecordMetadata> {
+    if (this.closed) return Promise.reject(new ClientClosedError('producer'));
+    if (this.transactionalId !== null && this.txnState !== 'inTransaction') {
+      return Promise.reject(new KafkaConfigError('a transactional producer sends only between beginTransaction() and commit/abort'));
+    }
+    const key = toBuffer(record.key);
+    const value = toBuffer(record.value);
+    const headers = toHeaders(record.headers);
+    const timestamp = record.timestamp ?? Date.now();
+    let sizeBytes = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + (value?.length ?? 0);
+    for (const h of headers) sizeBytes += HEADER_OVERHEAD_BYTES + Buffer.byteLength(h.key) + (h.value?.length ?? 0);
+    if (sizeBytes + BATCH_HEADER_BYTES > this.maxRequestSize || sizeBytes > this.bufferMemory) {
+      return Promise.reject(
+        new KafkaProtocolError(ErrorCode.MESSAGE_TOO_LARGE, `record of ${sizeBytes} bytes exceeds max.request.size ${this.maxRequestSize}`),
+      );
+    }
+    const input: RecordInput = { key, value, headers, timestamp };
+    // Fast path: connected, topic known, memory free and nobody waiting: append now, in call order.
+    if (this.connected && this.cluster.topic(record.topic) !== undefined && this.memoryWaiters.length === 0 && this.usedMemory + sizeBytes <= this.bufferMemory) {
+      this.usedMemory += sizeBytes;
+      return this.append(record, input, sizeBytes);
+    }
+    return this.sendSlow(record, input, sizeBytes);
+  }
+
+  /** Sends many records; resolves when all are acknowledged. */
+  sendBatch(records: ProducerRecord[]): Promise<RecordMetadata[]> {
+    return Promise.all(records.map((r) => this.send(r)));
+  }
+
+  private async sendSlow(record: ProducerRecord, input: RecordInput, sizeBytes: number): Promise<RecordMetadata> {
+    const deadline = Date.now() + this.maxBlockMs;
+    await this.connect();
+    await this.reserveMemory(sizeBytes, deadline);
+    try {
+      await this.lookupTopic(record.topic);
+      if (this.closed) throw new ClientClosedError('producer');
+    } catch (error) {
+      this.releaseMemory(sizeBytes);
+      throw error;
+    }
+    return this.append(record, input, sizeBytes);
+  }
+
+  private lookupTopic(topic: string): Promise<void> {
+    if (this.cluster.topic(topic) !== undefined) return Promise.resolve();
+    let pending = this.topicLookups.get(topic);
+    if (pending === undefined) {
+      pending = this.cluster
+        .topicsMetadata([topic])
+        .then(() => undefined)
+        .finally(() => this.topicLookups.delete(topic));
+      this.topicLookups.set(topic, pending);
+    }
+    return pending;
+  }
+
+  private reserveMemory(bytes: number, deadlineMs: number): Promise<void> {
+    if (this.memoryWaiters.length === 0 && this.usedMemory + bytes <= this.bufferMemory) {
+      this.usedMemory += bytes;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: MemoryWaiter = {
+        bytes,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const i = this.memoryWaiters.indexOf(waiter);
+          if (i >= 0) this.memoryWaiters.splice(i, 1);
+          reject(new BufferExhaustedError(`no room in buffer.memory (${this.bufferMemory} bytes) within max.block.ms ${this.maxBlockMs}`));
+        }, Math.max(0, deadlineMs - Date.now())),
+      };
+      this.memoryWaiters.push(waiter);
+    });
+  }
+
+  private releaseMemory(bytes: number): void {
+    this.usedMemory -= bytes;
+    while (this.memoryWaiters.length > 0) {
+      const next = this.memoryWaiters[0]!;
+      if (this.usedMemory + next.bytes > this.bufferMemory) break;
+      this.memoryWaiters.shift();
+      clearTimeout(next.timer);
+      this.usedMemory += next.bytes;
+      next.resolve();
+    }
+  }
+
+  private choosePartition(record: ProducerRecord, key: Buffer | null, value: Buffer | null): number {
+    const topic = this.cluster.topic(record.topic)!;
+    const partitionCount = topic.partitions.length;
+    if (record.partition !== undefined) {
+      if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= partitionCount) {
+        throw new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic "${record.topic}" has no partition ${record.partition}`);
+      }
+      return record.partition;
+    }
+    const availablePartitions = topic.partitions.filter((p) => p !== undefined && p.leader >= 0).map((p) => p.partition);
+    const args = { topic: record.topic, key, value, partitionCount, availablePartitions };
+    const partition = this.customPartitioner !== null ? this.customPartitioner(args) : this.partitioner.partition(args);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
+      throw new KafkaConfigError(`partitioner returned ${partition} for topic "${record.topic}" with ${partitionCount} partitions`);
+    }
+    return partition;
+  }
+
+  private append(record: ProducerRecord, input: RecordInput, sizeBytes: number): Promise<RecordMetadata> {
+    let partition: number;
+    try {
+      partition = this.choosePartition(record, input.key ?? null, input.value ?? null);
+    } catch (error) {
+      this.releaseMemory(sizeBytes);
+      return Promise.reject(error);
+    }
+    if (this.customPartitioner === null && record.partition === undefined) this.partitioner.onAppend(record.topic, partition, sizeBytes);
+    const k = tpKey(record.topic, partition);
+    let queue = this.queues.get(k);
+    if (queue === undefined) {
+      queue = { topic: record.topic, partition, batches: [], inFlight: false, retryAtMs: 0 };
+      this.queues.set(k, queue);
+    }
+    let batch = queue.batches[queue.batches.length - 1];
+    if (batch === undefined || batch.closed || (batch.records.length > 0 && batch.sizeBytes + sizeBytes > this.batchSize)) {
+      if (batch !== undefined) batch.closed = true;
+      batch = {
+        topic: record.topic,
+        partition,
+        records: [],
+        deliveries: [],
+        sizeBytes: BATCH_HEADER_BYTES,
+        createdMs: Date.now(),
+        built: null,
+        baseSequence: -1,
+        attempts: 0,
+        closed: false,
+      };
+      queue.batches.push(batch);
+      this.queuedBatches++;
+    }
+    const promise = new Promise<RecordMetadata>((resolve, reject) => batch.deliveries.push({ resolve, reject }));
+    batch.records.push(input);
+    batch.sizeBytes += sizeBytes;
+    if (batch.sizeBytes >= this.batchSize) batch.closed = true;
+    if (batch.closed || queue.batches.length > 1 || this.lingerMs <= 0) this.scheduleDrain();
+    else this.scheduleLinger(batch.createdMs + this.lingerMs);
+    return promise;
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
+  private scheduleLinger(atMs: number): void {
+    if (this.lingerTimer !== null && this.lingerDeadlineMs <= atMs) return;
+    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    this.lingerDeadlineMs = atMs;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = null;
+      this.lingerDeadlineMs = Infinity;
+      this.drain();
+    }, Math.max(0, atMs - Date.now()));
+  }
+
+  /** Sends every ready batch whose partition has nothing in flight. */
+  private drain(): void {
+    if (this.closed && this.queuedBatches === 0) return;
+    const now = Date.now();
+    const byLeader = new Map<number, Batch[]>();
+    let nextWakeMs = Infinity;
+    let needMetadata = false;
+    for (const queue of this.queues.values()) {
+      const batch = queue.batches[0];
+      if (batch === undefined || queue.inFlight) continue;
+      if (queue.retryAtMs > now) {
+        nextWakeMs = Math.min(nextWakeMs, queue.retryAtMs);
+        continue;
+      }
+      const ready = batch.closed || queue.batches.length > 1 || this.flushing > 0 || now - batch.createdMs >= this.lingerMs;
+      if (!ready) {
+        nextWakeMs = Math.min(nextWakeMs, batch.createdMs + this.lingerMs);
+        continue;
+      }
+      if (now - batch.createdMs > this.deliveryTimeoutMs) {
+        queue.batches.shift();
+        this.failBatch(batch, new KafkaProtocolError(ErrorCode.REQUEST_TIMED_OUT, `delivery.timeout.ms expired for ${batch.topic}-${batch.partition}`));
+        continue;
+      }
+      const leader = this.cluster.leaderFor(queue.topic, queue.partition);
+      if (leader < 0) {
+        needMetadata = true;
+        nextWakeMs = Math.min(nextWakeMs, now + this.cluster.retryBackoffMs);
+        continue;
+      }
+      batch.closed = true;
+      queue.inFlight = true;
+      let list = byLeader.get(leader);
+      if (list === undefined) byLeader.set(leader, (list = []));
+      list.push(batch);
+    }
+    if (needMetadata) this.cluster.refreshMetadata().catch(() => {});
+    for (const [leader, batches] of byLeader) {
+      // Split by max.request.size; a single batch always goes.
+      let group: Batch[] = [];
+      let bytes = 0;
+      for (const b of batches) {
+        if (group.length > 0 && bytes + b.sizeBytes > this.maxRequestSize) {
+          void this.sendToLeader(leader, group);
+          group = [];
+          bytes = 0;
+        }
+        group.push(b);
+        bytes += b.sizeBytes;
+      }
+      if (group.length > 0) void this.sendToLeader(leader, group);
+    }
+    if (nextWakeMs !== Infinity) this.scheduleLinger(nextWakeMs);
+  }
+
+  private freeze(batch: Batch): Buffer {
+    if (batch.built !== null) return batch.built;
+    const k = tpKey(batch.topic, batch.partition);
+    if (this.idempotent) {
+      const sequence = this.nextSequence.get(k) ?? 0;
+      batch.baseSequence = sequence;
+      const next = sequence + batch.records.length;
+      this.nextSequence.set(k, next > SEQUENCE_MAX ? next - SEQUENCE_MAX - 1 : next);
+    }
+    batch.built = buildRecordBatch({
+      records: batch.records,
+      compression: this.compression,
+      producerId: this.idempotent ? this.producerId : -1n,
+      producerEpoch: this.idempotent ? this.producerEpoch : -1,
+      baseSequence: this.idempotent ? batch.baseSequence : -1,
+      transactional: this.transactionalId !== null,
+    });
+    return batch.built;
+  }
+
+  private async sendToLeader(leader: number, batches: Batch[]): Promise<void> {
+    try {
+      if (this.transactionalId !== null) await this.addPartitionsToTxn(batches);
+      const byTopic = new Map<string, Array<{ index: number; records: Buffer }>>();
+      for (const b of batches) {
+        let list = byTopic.get(b.topic);
+        if (list === undefined) byTopic.set(b.topic, (list = []));
+        list.push({ index: b.partition, records: this.freeze(b) });
+      }
+      const body = {
+        transactionalId: this.transactionalId,
+        acks: this.acks,
+        timeoutMs: this.cluster.requestTimeoutMs,
+        topicData: [...byTopic].map(([name, partitionData]) => ({ name, partitionData })),
+      };
+      const connection = await this.cluster.connection(leader);
+      if (this.acks === 0) {
+        connection.requestNoResponse(ApiKey.Produce, body);
+        for (const b of batches) this.completeBatch(b, -1n, -1);
+        return;
+      }
+      const response = await connection.request(ApiKey.Produce, body, { timeoutMs: this.cluster.requestTimeoutMs + 1000 });
+      this.handleProduceResponse(batches, response);
+    } catch (error) {
+      for (const b of batches) this.batchFailed(b, error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      this.drain();
+    }
+  }
+
+  private handleProduceResponse(batches: Batch[], response: ProduceResponse): void {
+    for (const b of batches) {
+      const p = response.responses.find((t) => t.name === b.topic)?.partitionResponses.find((x) => x.index === b.partition);
+      if (p === undefined) {
+        this.batchFailed(b, new KafkaProtocolError(ErrorCode.NETWORK_EXCEPTION, `no response for ${b.topic}-${b.partition}`));
+        continue;
+      }
+      if (p.errorCode === 0 || p.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
+        this.completeBatch(b, p.baseOffset, Number(p.logAppendTimeMs));
+      } else {
+        const detail = p.errorMessage ?? p.recordErrors.map((e) => e.batchIndexErrorMessage).filter((m) => m !== null).join('; ');
+        const error = new KafkaProtocolError(p.errorCode, `produce to ${b.topic}-${b.partition}: ${detail || new KafkaProtocolError(p.errorCode).message}`);
+        this.batchFailed(b, error);
+      }
+    }
+  }
+
+  private queueOf(batch: Batch): PartitionQueue {
+    return this.queues.get(tpKey(batch.topic, batch.partition))!;
+  }
+
+  private completeBatch(batch: Batch, baseOffset: bigint, logAppendTimeMs: number): void {
+    const queue = this.queueOf(batch);
+    queue.batches.shift();
+    queue.inFlight = false;
+    queue.retryAtMs = 0;
+    this.queuedBatches--;
+    for (let i = 0; i < batch.deliveries.length; i++) {
+      batch.deliveries[i]!.resolve({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i),
+        timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : batch.records[i]!.timestamp ?? -1,
+      });
+    }
+    this.releaseMemory(batch.sizeBytes - BATCH_HEADER_BYTES);
+    this.checkIdle();
+  }
+
+  private batchFailed(batch: Batch, error: Error): void {
+    const queue = this.queueOf(batch);
+    queue.inFlight = false;
+    const expired = Date.now() - batch.createdMs > this.deliveryTimeoutMs;
+    if (isRetriable(error) && !expired && !this.closedHard) {
+      batch.attempts++;
+      queue.retryAtMs = Date.now() + Math.min(this.cluster.retryBackoffMaxMs, this.cluster.retryBackoffMs * 2 ** Math.min(batch.attempts - 1, 10));
+      this.cluster.refreshMetadata().catch(() => {});
+      this.cluster.logger.debug({ topic: batch.topic, partition: batch.partition, error: error.message }, 'retrying batch');
+      return;
+    }
+    queue.batches.shift();
+    if (this.idempotent && batch.baseSequence >= 0) {
+      // The batch was not written; the next one takes its sequence.
+      this.nextSequence.set(tpKey(batch.topic, batch.partition), batch.baseSequence);
+    }
+    if (this.transactionalId !== null && this.txnState === 'inTransaction') this.txnError ??= error;
+    this.failBatch(batch, error);
+  }
+
+  private failBatch(batch: Batch, error: Error): void {
+    this.queuedBatches--;
+    for (const d of batch.deliveries) d.reject(error);
+    this.releaseMemory(batch.sizeBytes - BATCH_HEADER_BYTES);
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (this.queuedBatches === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Sends everything queued now and waits until all of it is acknowledged or failed. */
+  async flush(): Promise<void> {
+    if (this.queuedBatches === 0) return;
+    this.flushing++;
+    try {
+      const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      this.drain();
+      await idle;
+    } finally {
+      this.flushing--;
+    }
+  }
+
+  /** Flushes, then closes the connections. Later sends fail with ClientClosedError. */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const timeoutMs = options.timeoutMs ?? this.deliveryTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.flush(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    this.closedHard = true;
+    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    for (const queue of this.queues.values()) {
+      for (const b of queue.batches.splice(0)) {
+        for (const d of b.deliveries) d.reject(new ClientClosedError('producer'));
+      }
+    }
+    for (const w of this.memoryWaiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new ClientClosedError('producer'));
+    }
+    await this.cluster.close();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Transactions
+
+  private requireTransactional(): string {
+    if (this.transactionalId === null) throw new KafkaConfigError('transactions need a transactionalId');
+    if (this.txnState === 'fatal') throw this.txnError ?? new KafkaConfigError('the producer is in a fatal state');
+    return this.transactionalId;
+  }
+
+  /** Registers the transactional id with its coordinator, fencing older producers with the same id. */
+  async initTransactions(): Promise<void> {
+    const transactionalId = this.requireTransactional();
+    await this.cluster.connect();
+    const connection = await this.cluster.anyConnection();
+    if (!connection.supports(ApiKey.InitProducerId)) {
+      throw new UnsupportedVersionError('InitProducerId', `broker ${connection.address} does not support InitProducerId, which transactions need`);
+    }
+    const response = await this.cluster.sendToCoordinator(
+      'transaction',
+      transactionalId,
+      ApiKey.InitProducerId,
+      { transactionalId, transactionTimeoutMs: this.transactionTimeoutMs },
+      (r) => {
+        checkErrorCode(r.errorCode, null, `InitProducerId for "${transactionalId}"`);
+        return r;
+      },
+      { retries: Math.max(this.cluster.retries, 20) },
+    );
+    this.producerId = response.producerId;
+    this.producerEpoch = response.producerEpoch;
+    this.nextSequence.clear();
+    this.txnState = 'ready';
+    this.connected = true;
+    this.connecting = Promise.resolve();
+  }
+
+  beginTransaction(): void {
+    this.requireTransactional();
+    if (this.txnState !== 'ready') throw new KafkaConfigError(`cannot begin a transaction in state ${this.txnState}`);
+    this.txnState = 'inTransaction';
+    this.txnError = null;
+    this.txnPartitions.clear();
+  }
+
+  private async addPartitionsToTxn(batches: Batch[]): Promise<void> {
+    const transactionalId = this.requireTransactional();
+    const fresh: TopicPartition[] = [];
+    const waits: Promise<void>[] = [];
+    for (const b of batches) {
+      const k = tpKey(b.topic, b.partition);
+      if (this.txnPartitions.has(k)) continue;
+      const pending = this.txnPartitionAdds.get(k);
+      if (pending !== undefined) waits.push(pending);
+      else fresh.push({ topic: b.topic, partition: b.partition });
+    }
+    if (fresh.length > 0) {
+      const adding = this.cluster
+        .sendToCoordinator(
+          'transaction',
+          transactionalId,
+          ApiKey.AddPartitionsToTxn,
+          {
+            v3AndBelowTransactionalId: transactionalId,
+            v3AndBelowProducerId: this.producerId,
+            v3AndBelowProducerEpoch: this.producerEpoch,
+            v3AndBelowTopics: [...groupByTopic(fresh)].map(([name, partitions]) => ({ name, partitions })),
+          },
+          (r) => {
+            checkErrorCode(r.errorCode, null, 'AddPartitionsToTxn');
+            for (const t of r.resultsByTopicV3AndBelow) {
+              for (const p of t.resultsByPartition) checkErrorCode(p.partitionErrorCode, null, `AddPartitionsToTxn ${t.name}-${p.partitionIndex}`);
+            }
+          },
+          { retries: Math.max(this.cluster.retries, 20) },
+        )
+        .then(() => {
+          for (const tp of fresh) this.txnPartitions.add(tpKey(tp.topic, tp.partition));
+        })
+        .finally(() => {
+          for (const tp of fresh) this.txnPartitionAdds.delete(tpKey(tp.topic, tp.partition));
+        });
+      for (const tp of fresh) this.txnPartitionAdds.set(tpKey(tp.topic, tp.partition), adding);
+      waits.push(adding);
+    }
+    await Promise.all(waits);
+  }
+
+  /** Commits a consumer group's offsets as part of the transaction (consume-transform-produce). */
+  async sendOffsetsToTransaction(offsets: OffsetToCommit[], group: string | ConsumerGroupMetadata): Promise<void> {
+    const transactionalId = this.requireTransactional();
+    if (this.txnState !== 'inTransaction') throw new KafkaConfigError('sendOffsetsToTransaction outside a transaction');
+    const meta: ConsumerGroupMetadata = typeof group === 'string' ? { groupId: group } : group;
+    await this.cluster.sendToCoordinator(
+      'transaction',
+      transactionalId,
+      ApiKey.AddOffsetsToTxn,
+      { transactionalId, producerId: this.producerId, producerEpoch: this.producerEpoch, groupId: meta.groupId },
+      (r) => checkErrorCode(r.errorCode, null, 'AddOffsetsToTxn'),
+      { retries: Math.max(this.cluster.retries, 20) },
+    );
+    this.txnOffsetsSent = true;
+    const byTopic = new Map<string, OffsetToCommit[]>();
+    for (const o of offsets) {
+      let l = byTopic.get(o.topic);
+      if (l === undefined) byTopic.set(o.topic, (l = []));
+      l.push(o);
+    }
+    await this.cluster.sendToCoordinator(
+      'group',
+      meta.groupId,
+      ApiKey.TxnOffsetCommit,
+      {
+        transactionalId,
+        groupId: meta.groupId,
+        producerId: this.producerId,
+        producerEpoch: this.producerEpoch,
+        generationId: meta.generationId ?? -1,
+        memberId: meta.memberId ?? '',
+        groupInstanceId: meta.groupInstanceId ?? null,
+        topics: [...byTopic].map(([name, ps]) => ({
+          name,
+          partitions: ps.map((p) => ({
+            partitionIndex: p.partition,
+            committedOffset: p.offset,
+            committedLeaderEpoch: p.leaderEpoch ?? -1,
+            committedMetadata: p.metadata ?? null,
+          })),
+        })),
+      },
+      (r) => {
+        for (const t of r.topics) for (const p of t.partitions) checkErrorCode(p.errorCode, null, `TxnOffsetCommit ${t.name}-${p.partitionIndex}`);
+      },
+    );
+  }
+
+  /** Flushes and commits: consumers with read_committed see the transaction's records from now on. */
+  async commitTransaction(): Promise<void> {
+    this.requireTransactional();
+    if (this.txnState !== 'inTransaction') throw new KafkaConfigError(`cannot commit in state ${this.txnState}`);
+    this.txnState = 'committing';
+    await this.flush();
+    if (this.txnError !== null) {
+      this.txnState = 'inTransaction';
+      throw new KafkaProtocolError(ErrorCode.TRANSACTION_ABORTABLE, `a send in the transaction failed (${this.txnError.message}); abort it`, {
+        cause: this.txnError,
+      });
+    }
+    await this.endTransaction(true);
+  }
+
+  /** Drops the transaction: read_committed consumers never see its records. */
+  async abortTransaction(): Promise<void> {
+    this.requireTransactional();
+    if (this.txnState !== 'inTransaction' && this.txnState !== 'committing') throw new KafkaConfigError(`cannot abort in state ${this.txnState}`);
+    this.txnState = 'aborting';
+    await this.flush().catch(() => {});
+    await this.endTransaction(false);
+  }
+
+  private async endTransaction(committed: boolean): Promise<void> {
+    const transactionalId = this.transactionalId!;
+    if (this.txnPartitions.size > 0 || this.txnOffsetsSent) {
+      try {
+        await this.cluster.sendToCoordinator(
+          'transaction',
+          transactionalId,
+          ApiKey.EndTxn,
+          { transactionalId, producerId: this.producerId, producerEpoch: this.producerEpoch, committed },
+          (r) => checkErrorCode(r.errorCode, null, committed ? 'EndTxn (commit)' : 'EndTxn (abort)'),
+          { retries: Math.max(this.cluster.retries, 20) },
+        );
+      } catch (error) {
+        if (KafkaProtocolError.is(error, 'PRODUCER_FENCED') || KafkaProtocolError.is(error, 'INVALID_PRODUCER_EPOCH')) {
+          this.txnState = 'fatal';
+          this.txnError = error as Error;
+        } else {
+          this.txnState = 'inTransaction';
+        }
+        throw error;
+      }
+    }
+    this.txnPartitions.clear();
+    this.txnOffsetsSent = false;
+    this.txnState = 'ready';
+  }
+}
+
+export { CompressionCodec };
