@@ -1,0 +1,97 @@
+/**
+ * ListOffsets (key 2), versions 1-10.
+ *
+ * Per partition, by the request's timestamp:
+ *   -1 latest: the high watermark (also the last stable offset: no
+ *      transactions are open on this broker yet)
+ *   -2 earliest, -4 earliest local (v8): the log start offset
+ *   -3 max timestamp (v7): the record with the largest timestamp
+ *   -5 earliest pending upload (v9): no tiered storage, so offset -1
+ *   t >= 0: the first record whose timestamp is at or after t, or offset -1
+ *      when there is none
+ * Timestamp lookups read the one batch that must hold the answer and walk
+ * its records (decompressing it if needed).
+ *
+ * v0 (a list of old-style offsets) is not served. v4 adds the leader epoch
+ * check and the leader epoch in the answer; v6 flexible.
+ */
+import { ApiKey } from '../../protocol/generated/api-registry.js';
+import { ErrorCode } from '../../protocol/errors/index.js';
+import type { ListOffsetsResponseListOffsetsPartitionResponseInput } from '../../protocol/generated/messages/list-offsets-response.js';
+import type { PartitionLog } from '../replica/partition-log.js';
+import { recordTimestamps } from '../replica/record-timestamps.js';
+import { defineHandler } from './handler.js';
+import { leaderEpochError } from './common.js';
+
+const LATEST = -1;
+const EARLIEST = -2;
+const MAX_TIMESTAMP = -3;
+const EARLIEST_LOCAL = -4;
+const EARLIEST_PENDING_UPLOAD = -5;
+
+function lookup(log: PartitionLog, target: number): { offset: number; timestamp: number } {
+  switch (target) {
+    case LATEST:
+      return { offset: log.highWatermark, timestamp: -1 };
+    case EARLIEST:
+    case EARLIEST_LOCAL:
+      return { offset: log.logStartOffset, timestamp: -1 };
+    case EARLIEST_PENDING_UPLOAD:
+      return { offset: -1, timestamp: -1 };
+    case MAX_TIMESTAMP: {
+      const found = log.batchWithMaxTimestamp();
+      if (found === null) return { offset: -1, timestamp: -1 };
+      let best = { offset: -1, timestamp: -1 };
+      for (const r of recordTimestamps(found.batch)) if (r.timestamp > best.timestamp) best = r;
+      return best;
+    }
+    default: {
+      if (target < 0) return { offset: -1, timestamp: -1 };
+      const found = log.batchAtTimestamp(target);
+      if (found === null) return { offset: -1, timestamp: -1 };
+      const hit = recordTimestamps(found.batch).find((r) => r.timestamp >= target);
+      return hit ?? { offset: -1, timestamp: -1 };
+    }
+  }
+}
+
+export const listOffsetsHandler = defineHandler({
+  apiKey: ApiKey.ListOffsets,
+  minVersion: 1,
+  maxVersion: 10,
+  handle(request, ctx) {
+    const image = ctx.broker.image();
+    return {
+      throttleTimeMs: 0,
+      topics: request.topics.map((t) => {
+        const topic = image.topic(t.name);
+        return {
+          name: t.name,
+          partitions: t.partitions.map((p): ListOffsetsResponseListOffsetsPartitionResponseInput => {
+            const fail = (errorCode: number) => ({ partitionIndex: p.partitionIndex, errorCode, timestamp: -1n, offset: -1n, leaderEpoch: -1 });
+            const partition = topic === undefined ? undefined : ctx.broker.replicas.partition(topic.topicId, p.partitionIndex);
+            if (partition === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+            const epochError = leaderEpochError(p.currentLeaderEpoch, partition.leaderEpoch);
+            if (epochError !== ErrorCode.NONE) return fail(epochError);
+            const found = lookup(partition.log, Number(p.timestamp));
+            return {
+              partitionIndex: p.partitionIndex,
+              errorCode: ErrorCode.NONE,
+              timestamp: BigInt(found.timestamp),
+              offset: BigInt(found.offset),
+              leaderEpoch: partition.leaderEpoch,
+            };
+          }),
+        };
+      }),
+    };
+  },
+  errorResponse(request, errorCode) {
+    return {
+      topics: request.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode, timestamp: -1n, offset: -1n })),
+      })),
+    };
+  },
+});

@@ -1,0 +1,15 @@
+export { MetadataImage, type BrokerImage, type BrokerEndpoint, type PartitionImage, type TopicImage } from './image.js';
+export { encodeMetadataRecord, decodeMetadataRecord, ConfigResourceType, MetadataRecordType, type MetadataRecord } from './records.js';
+export { MetadataLogFile, METADATA_TOPIC, METADATA_PARTITION_DIR, type MetadataLogBatch } from './metadata-log.js';
+export { SingleVoterQuorum, type MetadataQuorum, type CommittedBatch, type CommitListener } from './quorum.js';
+export {
+  Controller,
+  topicNameProblem,
+  TOPIC_NAME_MAX_CHARS,
+  type CreateTopicSpec,
+  type CreateTopicOutcome,
+  type DeleteTopicOutcome,
+  type BrokerRegistration,
+  type ControllerOptions,
+} from './controller.js';
+export { randomUuid, isUuidText, ZERO_UUID, METADATA_TOPIC_ID, type UuidSource } from './uuid.js';
