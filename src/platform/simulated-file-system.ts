@@ -254,6 +254,24 @@ export class SimulatedFileSystem implements FileSystem {
 
   rename(from: string, to: string): void {
     this.fail('rename', from);
+    if (this.live.dirs.has(from)) {
+      this.requireParent(to);
+      if (this.live.dirs.has(to) || this.live.files.has(to)) throw fsError('EEXIST', 'rename', to);
+      const prefix = `${from}/`;
+      for (const d of [...this.live.dirs]) {
+        if (d === from || d.startsWith(prefix)) {
+          this.live.dirs.delete(d);
+          this.live.dirs.add(to + d.slice(from.length));
+        }
+      }
+      for (const [p, inode] of [...this.live.files]) {
+        if (p.startsWith(prefix)) {
+          this.live.files.delete(p);
+          this.live.files.set(to + p.slice(from.length), inode);
+        }
+      }
+      return;
+    }
     const inode = this.inode(from, 'rename');
     this.requireParent(to);
     this.live.files.delete(from);

@@ -106,9 +106,13 @@ export class LogSegment {
     return new LogSegment(fs, dir, baseOffset, settings, handle, 0, nowMs, true);
   }
 
-  /** Opens an existing segment; indexes are empty until loadIndexes or recover. */
-  static open(fs: FileSystem, dir: string, baseOffset: number, settings: SegmentSettings, nowMs: number): LogSegment {
-    const path = joinPath(dir, segmentFileName(baseOffset, LOG_SUFFIX));
+  /**
+   * Opens an existing segment; indexes are empty until loadIndexes or
+   * recover. `path` overrides the file (the cleaner opens its output under a
+   * temporary name, then renames it into place; the handle follows the file).
+   */
+  static open(fs: FileSystem, dir: string, baseOffset: number, settings: SegmentSettings, nowMs: number, path?: string): LogSegment {
+    path ??= joinPath(dir, segmentFileName(baseOffset, LOG_SUFFIX));
     const handle = fs.open(path, 'readWrite');
     const mtime = fs.stat(path)?.mtimeMs ?? nowMs;
     return new LogSegment(fs, dir, baseOffset, settings, handle, handle.sizeBytes(), mtime, false);

@@ -50,6 +50,7 @@ import {
   PARTITION_METADATA_FILE,
   SWAP_SUFFIX,
   TIME_INDEX_SUFFIX,
+  offsetFileStem,
   parseOffsetFileName,
   type TopicPartition,
 } from './file-names.js';
@@ -329,6 +330,11 @@ export class Log {
     const replaced = joinPath(dir, target);
     if (fs.stat(replaced) !== undefined) fs.unlink(replaced);
     fs.rename(joinPath(dir, swapName), replaced);
+    // The old index files describe the old bytes: rebuild them from the new.
+    for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+      const p = joinPath(dir, offsetFileStem(parsed.baseOffset) + suffix);
+      if (fs.stat(p) !== undefined) fs.unlink(p);
+    }
   }
 
   // ==========================================================================
@@ -855,9 +861,9 @@ export class Log {
   }
 
   /** Takes a segment out of service: renamed `.deleted` now, unlinked after file.delete.delay.ms. */
-  private retire(seg: LogSegment): void {
+  private retire(seg: LogSegment, alreadyRenamed = false): void {
     seg.retired = true;
-    seg.renameAll(DELETED_SUFFIX);
+    if (!alreadyRenamed) seg.renameAll(DELETED_SUFFIX);
     const paths = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX].map((s) => seg.filePath(s) + DELETED_SUFFIX);
     this.scheduler.schedule(`delete ${seg.filePath(LOG_SUFFIX)}`, this.config['file.delete.delay.ms'], () => {
       seg.close();
@@ -1016,7 +1022,9 @@ export class Log {
     this.io(() => {
       renameToFinal();
       this.segments.splice(first, old.length, replacement);
-      for (const seg of old) if (seg.baseOffset !== replacement.baseOffset) this.retire(seg);
+      // Cached batches of the replaced range are pre-compaction bytes: serve the cleaned ones.
+      this.tail.dropBelow(this.segments[first + 1]!.baseOffset);
+      for (const seg of old) this.retire(seg, seg.baseOffset === replacement.baseOffset);
     });
     await this.ioAsync(() => this.fs.syncDir(this.dir));
     return true;

@@ -57,6 +57,16 @@ export class TailCache {
     }
   }
 
+  /** Forgets cached batches that start below `offset` (their segment was rewritten by the cleaner). */
+  dropBelow(offset: number): void {
+    while (this.head < this.entries.length && this.entries[this.head]!.baseOffset < offset) {
+      this.bytes -= this.entries[this.head]!.bytes.length;
+      this.entries[this.head] = undefined as unknown as CachedBatch;
+      this.head++;
+    }
+    if (this.head === this.entries.length) this.clear();
+  }
+
   clear(): void {
     this.entries = [];
     this.head = 0;
