@@ -50,12 +50,33 @@ function key(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }
 
-/** ListOffsets for many partitions: one request per leader, retried (with a metadata refresh) on stale leadership. */
+/**
+ * ListOffsets for many partitions: one request per leader, retried (with a
+ * metadata refresh) on stale leadership. A partition asked about more than
+ * once (say earliest and latest) goes in separate rounds, since a request may
+ * name each partition only once.
+ */
 export async function listOffsets(
   cluster: Cluster,
   items: ListOffsetsRequestItem[],
   isolationLevel: number = IsolationLevel.readUncommitted,
 ): Promise<ListedOffset[]> {
+  const rounds: ListOffsetsRequestItem[][] = [];
+  const roundOf = new Map<string, number>();
+  const placed: Array<{ round: number; index: number }> = [];
+  for (const item of items) {
+    const k = key(item.topic, item.partition);
+    const round = (roundOf.get(k) ?? -1) + 1;
+    roundOf.set(k, round);
+    (rounds[round] ??= []).push(item);
+    placed.push({ round, index: rounds[round]!.length - 1 });
+  }
+  const answers: ListedOffset[][] = [];
+  for (const round of rounds) answers.push(await listOffsetsOnce(cluster, round, isolationLevel));
+  return placed.map(({ round, index }) => answers[round]![index]!);
+}
+
+async function listOffsetsOnce(cluster: Cluster, items: ListOffsetsRequestItem[], isolationLevel: number): Promise<ListedOffset[]> {
   const results = new Map<string, ListedOffset>();
   let remaining = items;
   await cluster.topicsMetadata([...new Set(items.map((i) => i.topic))]);
