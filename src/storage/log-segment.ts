@@ -157,7 +157,8 @@ export class LogSegment {
     // A full index only gets sparser (the log rolls before the next append).
     if (this.bytesSinceLastIndexEntry > this.settings.indexIntervalBytes && !this.indexesFull) {
       this.offsetIndex.append(lastOffset, position);
-      this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+      // Batches without timestamps (magic 0, up-converted) leave nothing to index by time.
+      if (this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
       this.bytesSinceLastIndexEntry = 0;
       this.indexFilesSynced = false;
     }

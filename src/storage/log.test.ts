@@ -58,6 +58,20 @@ test('segments roll on segment.bytes and reads cross them through the indexes', 
   }
 });
 
+test('batches without timestamps (up-converted magic 0) append, roll, recover and read back', async () => {
+  const h = harness({ 'segment.bytes': 2048, 'index.interval.bytes': 128, 'samsa.tail.cache.bytes': 0 });
+  const log = await h.open();
+  for (let i = 0; i < 60; i++) log.appendAsLeader(batch(2, `n${i}`, -1, 40), 0);
+  assert.ok(log.segmentCount > 2, `segments: ${log.segmentCount}`);
+  const all = await readAll(log);
+  assert.deepEqual(all.map((v) => v.offset), [...Array(120).keys()]);
+  assert.equal(log.findOffsetByTimestamp(0), undefined);
+  await log.close();
+  const again = await h.open({ hadCleanShutdown: false, recoveryPoint: 0 });
+  assert.deepEqual(await readAll(again), all);
+  await again.close();
+});
+
 test('findOffsetByTimestamp finds the first record at or after a timestamp', async () => {
   const h = harness({ 'segment.bytes': 2048, 'index.interval.bytes': 100 });
   const log = await h.open();

@@ -49,7 +49,7 @@ export function batch(count: number, tag: string, timestamp = 1_700_000_000_000,
   for (let i = 0; i < count; i++) {
     const text = `${tag}-${i}`;
     const value = valueBytes > 0 ? Buffer.concat([Buffer.from(text), Buffer.alloc(Math.max(0, valueBytes - text.length), 120)]) : Buffer.from(text);
-    records.push({ key: Buffer.from(`k${i}`), value, timestamp: timestamp + i });
+    records.push({ key: Buffer.from(`k${i}`), value, timestamp: timestamp < 0 ? -1 : timestamp + i });
   }
   return buildRecordBatch({ records });
 }
