@@ -10,5 +10,6 @@ import { ceilingFsync } from './ceiling-fsync.js';
 import { ceilingCrc32c } from './ceiling-crc32c.js';
 import { ceilingDisk } from './ceiling-disk.js';
 import { protocolDecode } from './protocol-decode.js';
+import { storageLog } from './storage.js';
 
-export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk, protocolDecode];
+export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk, protocolDecode, storageLog];

@@ -5,7 +5,7 @@
  * bytes with the same fsync policy; plus the fdatasync cost per batch and
  * recovery time per GiB scanned.
  */
-import { closeSync, fdatasync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, read, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchContext, Measurement, Suite } from '../suite.js';
@@ -118,6 +118,44 @@ async function interleaved(
   return { raw: mbps(rawBlocks > 0 ? (logBytes / n) * rawBlocks : 0, rawSeconds), log: mbps(logBytes, logSeconds), logBatches: n, logSeconds };
 }
 
+/** Log.read and raw preads of the same file in alternating 50 ms slices, 1 MiB at a time. */
+async function interleavedRead(log: Log, segmentPath: string, durationMs: number): Promise<{ log: number; raw: number }> {
+  const readBytes = 1024 * 1024;
+  const fd = openSync(segmentPath, 'r');
+  const fileBytes = fstatSync(fd).size;
+  let logBytes = 0;
+  let logMs = 0;
+  let rawBytes = 0;
+  let rawMs = 0;
+  let offset = log.logStartOffset;
+  let position = 0;
+  const end = performance.now() + durationMs;
+  try {
+    while (performance.now() < end) {
+      let start = performance.now();
+      while (performance.now() - start < 50) {
+        const r = await log.read(offset, { maxBytes: readBytes });
+        logBytes += r.sizeBytes;
+        offset = r.nextOffset >= log.logEndOffset ? log.logStartOffset : r.nextOffset;
+      }
+      logMs += performance.now() - start;
+      start = performance.now();
+      while (performance.now() - start < 50) {
+        const buf = Buffer.allocUnsafe(readBytes);
+        const n = await new Promise<number>((resolve, reject) =>
+          read(fd, buf, 0, readBytes, position, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead))),
+        );
+        rawBytes += n;
+        position = position + n >= fileBytes ? 0 : position + n;
+      }
+      rawMs += performance.now() - start;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { log: mbps(logBytes, logMs / 1000), raw: mbps(rawBytes, rawMs / 1000) };
+}
+
 function mbps(bytes: number, seconds: number): number {
   return seconds > 0 ? bytes / 1e6 / seconds : 0;
 }
@@ -146,6 +184,17 @@ export async function runStorageBench(ctx: BenchContext): Promise<Measurement[]>
       now = performance.now();
     }
     out.push({ metric: 'read', value: mbps(bytes, (now - start) / 1000), unit: 'MB/s', ratioTo: 'ceiling.disk.read' });
+  }
+  {
+    // The same bytes read raw: sequential 1 MiB preads of the segment file into
+    // fresh buffers (a server hands each read to a socket, so it cannot reuse
+    // one), alternated with Log.read in short slices so that load from other
+    // processes weighs on both alike.
+    const partitionDir = join(dirPlain, 'bench-0');
+    const segments = readdirSync(partitionDir).filter((f) => f.endsWith('.log')).sort();
+    const r = await interleavedRead(plain, join(partitionDir, segments[segments.length - 1]!), phaseMs);
+    out.push({ metric: 'raw.read', value: r.raw, unit: 'MB/s' });
+    out.push({ metric: 'read.interleaved', value: r.log, unit: 'MB/s', ratioTo: 'storage.log.raw.read' });
   }
   await plain.flush();
   const plainBytes = plain.sizeBytes;
