@@ -105,12 +105,13 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
   let image = MetadataImage.empty;
   for (const batch of quorum.replay()) image = image.apply(batch.records, batch.lastOffset);
 
-  const replicas = new ReplicaManager(fs, logDir, logger);
-  replicas.removeStrayDirectories(image);
-  replicas.applyImage(image);
+  const replicas = await ReplicaManager.open(fs, clock, config, logger);
+  await replicas.removeStrayLogs(image);
+  await replicas.applyImage(image);
+  replicas.startBackgroundTasks();
   quorum.onCommit((batch) => {
     image = image.apply(batch.records, batch.lastOffset);
-    replicas.applyImage(image);
+    return replicas.applyImage(image);
   });
 
   const controller = new Controller({
@@ -143,7 +144,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
   const bound: BoundListener[] = [];
   const closeAll = async (): Promise<void> => {
     await Promise.all(servers.map((s) => s.shutdown(0)));
-    await replicas.close();
+    await replicas.close(-1);
     quorum.close();
   };
   try {
@@ -204,7 +205,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     const draining = Promise.all(servers.map((s) => s.shutdown(SHUTDOWN_GRACE_MS)));
     replicas.wakeAll();
     await draining;
-    await replicas.close();
+    await replicas.close(Number(brokerEpoch));
     quorum.close();
     await writeCleanShutdown(fs, config, Number(brokerEpoch));
     logger.info({}, 'shut down cleanly');

@@ -5,7 +5,7 @@
  * storage problem is one line on stderr and exit code 1.
  */
 import { ConfigError, parseBrokerConfig } from '../broker/config/broker-config.js';
-import { startNode } from '../broker/broker.js';
+import { startNode, type RunningNode } from '../broker/broker.js';
 import { createLogger } from '../broker/logger.js';
 import { VERSION } from '../index.js';
 
@@ -32,23 +32,20 @@ export async function runServer(options: RunServerOptions): Promise<void> {
   const logger = createLogger('info');
   for (const warning of parsed.warnings) logger.warn({}, warning);
 
-  let node;
+  let node: RunningNode;
   try {
     node = await startNode({ config: parsed.config, logger, autoFormat: options.autoFormat });
   } catch (err) {
     fail(`Samsa failed to start: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const where = node.listeners.map((l) => `${l.name}://${l.advertisedHost}:${l.advertisedPort}`).join(', ');
-  process.stdout.write(
-    `Samsa ${VERSION} started (node ${node.nodeId}, cluster ${node.clusterId}); listening on ${where}; data in ${options.describeDataDir ?? parsed.config.logDirs.join(',')}\n`,
-  );
-
+  const running = node;
+  // Handlers go in before the ready line: whoever reads it may signal at once.
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`Received ${signal}; shutting down\n`);
-    node.stop().then(
+    running.stop().then(
       () => process.exit(0),
       (err: unknown) => {
         process.stderr.write(`Shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -58,4 +55,9 @@ export async function runServer(options: RunServerOptions): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  const where = node.listeners.map((l) => `${l.name}://${l.advertisedHost}:${l.advertisedPort}`).join(', ');
+  process.stdout.write(
+    `Samsa ${VERSION} started (node ${node.nodeId}, cluster ${node.clusterId}); listening on ${where}; data in ${options.describeDataDir ?? parsed.config.logDirs.join(',')}\n`,
+  );
+
 }

@@ -48,7 +48,9 @@ test('the metadata log replays committed batches and drops a torn tail whole', a
   try {
     const quorum = SingleVoterQuorum.open(nodeFileSystem, dir);
     const committed: number[] = [];
-    quorum.onCommit((b) => committed.push(b.baseOffset));
+    quorum.onCommit((b) => {
+      committed.push(b.baseOffset);
+    });
     await quorum.append(topicRecords('a', topicId, 2));
     await quorum.append(topicRecords('b', 'YW5vdGhlci10b3BpYy1pZA', 1));
     assert.deepEqual(committed, [0, 3]);

@@ -15,7 +15,8 @@ export interface CommittedBatch {
   readonly records: readonly MetadataRecord[];
 }
 
-export type CommitListener = (batch: CommittedBatch) => void;
+/** Called in offset order; `append` resolves only after every listener's promise does. */
+export type CommitListener = (batch: CommittedBatch) => void | Promise<void>;
 
 export interface MetadataQuorum {
   /** The committed log so far, for the image to be rebuilt from on start. */
@@ -58,7 +59,7 @@ export class SingleVoterQuorum implements MetadataQuorum {
     const result = this.tail.then(async () => {
       const baseOffset = await this.log.append(encoded, this.leaderEpoch);
       const batch: CommittedBatch = { baseOffset, lastOffset: baseOffset + records.length - 1, records };
-      for (const listener of this.listeners) listener(batch);
+      for (const listener of this.listeners) await listener(batch);
       return batch;
     });
     this.tail = result.catch(() => undefined);

@@ -29,6 +29,7 @@ import type {
 } from '../../protocol/generated/messages/produce-response.js';
 import { iterateBatches, validateBatch } from '../../protocol/records/index.js';
 import { CloseConnection } from '../network/connection.js';
+import { StorageError } from '../../storage/errors.js';
 import { topicConfigValue } from '../config/topic-config.js';
 import type { Partition } from '../replica/replica-manager.js';
 import { defineHandler } from './handler.js';
@@ -94,8 +95,9 @@ export const produceHandler = defineHandler({
 
           let appended;
           try {
-            appended = partition.log.append(records, partition.leaderEpoch, logAppendTime ? now : null);
+            appended = partition.log.append(records, partition.leaderEpoch);
           } catch (err) {
+            if (err instanceof StorageError) return answer(errorByName(err.kafkaError).code, err.message);
             ctx.broker.logger.error({ err, topic: topic.name, partition: data.index }, 'append failed');
             return answer(ErrorCode.KAFKA_STORAGE_ERROR);
           }

@@ -21,7 +21,8 @@
  * v12 flexible; v13 topic ids instead of names; v15 the replica state.
  */
 import { ApiKey } from '../../protocol/generated/api-registry.js';
-import { ErrorCode } from '../../protocol/errors/index.js';
+import { ErrorCode, errorByName } from '../../protocol/errors/index.js';
+import { StorageError } from '../../storage/errors.js';
 import type {
   FetchResponseFetchableTopicResponseInput,
   FetchResponseInput,
@@ -42,7 +43,7 @@ interface Round {
   partitions: Partition[];
 }
 
-function readOnce(request: FetchRequest, ctx: RequestContext): Round {
+async function readOnce(request: FetchRequest, ctx: RequestContext): Promise<Round> {
   const image = ctx.broker.image();
   const byId = ctx.apiVersion >= 13;
   let remaining = Math.min(request.maxBytes, ctx.broker.config.fetchMaxBytes);
@@ -51,45 +52,64 @@ function readOnce(request: FetchRequest, ctx: RequestContext): Round {
   const partitions: Partition[] = [];
   const abortedTransactions = request.isolationLevel === READ_COMMITTED ? [] : null;
 
-  const responses: FetchResponseFetchableTopicResponseInput[] = request.topics.map((t) => {
+  const responses: FetchResponseFetchableTopicResponseInput[] = [];
+  for (const t of request.topics) {
     const topic = byId ? image.topicById(t.topicId) : image.topic(t.topic);
-    return {
-      topic: t.topic,
-      topicId: t.topicId,
-      partitions: t.partitions.map((p): FetchResponsePartitionDataInput => {
-        const fail = (errorCode: number, highWatermark = -1n): FetchResponsePartitionDataInput => {
-          failed = true;
-          return { partitionIndex: p.partition, errorCode, highWatermark, records: EMPTY_RECORDS };
-        };
-        if (topic === undefined) return fail(byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-        const partition = ctx.broker.replicas.partition(topic.topicId, p.partition);
-        if (partition === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-        const epochError = leaderEpochError(p.currentLeaderEpoch, partition.leaderEpoch);
-        if (epochError !== ErrorCode.NONE) return fail(epochError);
-        const log = partition.log;
-        const offset = Number(p.fetchOffset);
-        if (offset < log.logStartOffset || offset > log.logEndOffset) {
-          return fail(ErrorCode.OFFSET_OUT_OF_RANGE, BigInt(log.highWatermark));
+    const out: FetchResponsePartitionDataInput[] = [];
+    responses.push({ topic: t.topic, topicId: t.topicId, partitions: out });
+    for (const p of t.partitions) {
+      const fail = (errorCode: number, highWatermark = -1n): void => {
+        failed = true;
+        out.push({ partitionIndex: p.partition, errorCode, highWatermark, records: EMPTY_RECORDS });
+      };
+      if (topic === undefined) {
+        fail(byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        continue;
+      }
+      const partition = ctx.broker.replicas.partition(topic.topicId, p.partition);
+      if (partition === undefined) {
+        fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        continue;
+      }
+      const epochError = leaderEpochError(p.currentLeaderEpoch, partition.leaderEpoch);
+      if (epochError !== ErrorCode.NONE) {
+        fail(epochError);
+        continue;
+      }
+      const log = partition.log;
+      const offset = Number(p.fetchOffset);
+      if (offset < log.logStartOffset || offset > log.logEndOffset) {
+        fail(ErrorCode.OFFSET_OUT_OF_RANGE, BigInt(log.highWatermark));
+        continue;
+      }
+      partitions.push(partition);
+      const limit = Math.min(p.partitionMaxBytes, remaining);
+      let records: Buffer = EMPTY_RECORDS;
+      if (limit > 0 || bytes === 0) {
+        try {
+          records = (await log.read(offset, Math.max(limit, 0), bytes === 0)).records ?? EMPTY_RECORDS;
+        } catch (err) {
+          if (err instanceof StorageError) {
+            fail(errorByName(err.kafkaError).code, BigInt(log.highWatermark));
+            continue;
+          }
+          throw err;
         }
-        partitions.push(partition);
-        const limit = Math.min(p.partitionMaxBytes, remaining);
-        const read = limit > 0 || bytes === 0 ? log.read(offset, Math.max(limit, 0), bytes === 0) : null;
-        const records = read?.records ?? EMPTY_RECORDS;
-        bytes += records.length;
-        remaining -= records.length;
-        return {
-          partitionIndex: p.partition,
-          errorCode: ErrorCode.NONE,
-          highWatermark: BigInt(log.highWatermark),
-          lastStableOffset: BigInt(log.highWatermark),
-          logStartOffset: BigInt(log.logStartOffset),
-          abortedTransactions,
-          preferredReadReplica: -1,
-          records,
-        };
-      }),
-    };
-  });
+      }
+      bytes += records.length;
+      remaining -= records.length;
+      out.push({
+        partitionIndex: p.partition,
+        errorCode: ErrorCode.NONE,
+        highWatermark: BigInt(log.highWatermark),
+        lastStableOffset: BigInt(log.highWatermark),
+        logStartOffset: BigInt(log.logStartOffset),
+        abortedTransactions,
+        preferredReadReplica: -1,
+        records,
+      });
+    }
+  }
   return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }, bytes, failed, partitions };
 }
 
@@ -107,13 +127,13 @@ export const fetchHandler = defineHandler({
     const clock = ctx.broker.clock;
     const deadline = clock.monotonicMs() + Math.max(request.maxWaitMs, 0);
     for (;;) {
-      const round = readOnce(request, ctx);
+      const round = await readOnce(request, ctx);
       const waitMs = deadline - clock.monotonicMs();
       if (round.bytes >= request.minBytes || round.failed || waitMs <= 0 || round.partitions.length === 0) {
         return round.response;
       }
       await ctx.broker.replicas.waitForAppend(round.partitions, waitMs);
-      if (ctx.broker.replicas.isStopping) return readOnce(request, ctx).response;
+      if (ctx.broker.replicas.isStopping) return (await readOnce(request, ctx)).response;
     }
   },
   errorResponse(_request, errorCode) {

@@ -9,8 +9,8 @@
  *   -5 earliest pending upload (v9): no tiered storage, so offset -1
  *   t >= 0: the first record whose timestamp is at or after t, or offset -1
  *      when there is none
- * Timestamp lookups read the one batch that must hold the answer and walk
- * its records (decompressing it if needed).
+ * Timestamp lookups are storage's: the time index finds the batch, then
+ * its records are walked (decompressing it if needed).
  *
  * v0 (a list of old-style offsets) is not served. v4 adds the leader epoch
  * check and the leader epoch in the answer; v6 flexible.
@@ -19,7 +19,6 @@ import { ApiKey } from '../../protocol/generated/api-registry.js';
 import { ErrorCode } from '../../protocol/errors/index.js';
 import type { ListOffsetsResponseListOffsetsPartitionResponseInput } from '../../protocol/generated/messages/list-offsets-response.js';
 import type { PartitionLog } from '../replica/partition-log.js';
-import { recordTimestamps } from '../replica/record-timestamps.js';
 import { defineHandler } from './handler.js';
 import { leaderEpochError } from './common.js';
 
@@ -30,6 +29,7 @@ const EARLIEST_LOCAL = -4;
 const EARLIEST_PENDING_UPLOAD = -5;
 
 function lookup(log: PartitionLog, target: number): { offset: number; timestamp: number } {
+  const none = { offset: -1, timestamp: -1 };
   switch (target) {
     case LATEST:
       return { offset: log.highWatermark, timestamp: -1 };
@@ -37,21 +37,12 @@ function lookup(log: PartitionLog, target: number): { offset: number; timestamp:
     case EARLIEST_LOCAL:
       return { offset: log.logStartOffset, timestamp: -1 };
     case EARLIEST_PENDING_UPLOAD:
-      return { offset: -1, timestamp: -1 };
-    case MAX_TIMESTAMP: {
-      const found = log.batchWithMaxTimestamp();
-      if (found === null) return { offset: -1, timestamp: -1 };
-      let best = { offset: -1, timestamp: -1 };
-      for (const r of recordTimestamps(found.batch)) if (r.timestamp > best.timestamp) best = r;
-      return best;
-    }
-    default: {
-      if (target < 0) return { offset: -1, timestamp: -1 };
-      const found = log.batchAtTimestamp(target);
-      if (found === null) return { offset: -1, timestamp: -1 };
-      const hit = recordTimestamps(found.batch).find((r) => r.timestamp >= target);
-      return hit ?? { offset: -1, timestamp: -1 };
-    }
+      return none;
+    case MAX_TIMESTAMP:
+      return log.maxTimestamp() ?? none;
+    default:
+      if (target < 0) return none;
+      return log.offsetForTimestamp(target) ?? none;
   }
 }
 

@@ -1,18 +1,22 @@
 /**
  * ReplicaManager: the partitions this broker hosts and their logs. It follows
- * the metadata image (creating logs for new partitions, closing and removing
- * those of deleted topics) and is where Fetch long polls wait for appends.
+ * the metadata image: logs for new partitions are created through storage's
+ * LogManager, deleted topics' logs are removed, topic config changes reach
+ * the open logs. Fetch long polls wait here for appends.
  *
  * Everything runs on the one event loop, so no locks: an append and the
  * wake-ups it causes happen in one synchronous step.
  */
 import type { FileSystem } from '../../platform/file-system.js';
-import { joinPath } from '../../platform/file-system.js';
-import { formatPartitionMetadata, parsePartitionMetadata } from '../../storage/checkpoint.js';
-import { PARTITION_METADATA_FILE, parsePartitionDirName, partitionDirName } from '../../storage/file-names.js';
-import type { MetadataImage, PartitionImage, TopicImage } from '../../metadata/image.js';
-import { METADATA_PARTITION_DIR } from '../../metadata/metadata-log.js';
-import { FilePartitionLog } from './file-partition-log.js';
+import type { Clock } from '../../platform/clock.js';
+import { LogManager } from '../../storage/log-manager.js';
+import { logConfigFrom, type LogConfig } from '../../storage/config.js';
+import type { TopicPartition } from '../../storage/file-names.js';
+import type { MetadataImage } from '../../metadata/image.js';
+import { METADATA_TOPIC } from '../../metadata/metadata-log.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import { effectiveTopicConfigs } from '../config/topic-config.js';
+import { StoragePartitionLog } from './storage-partition-log.js';
 import type { PartitionLog } from './partition-log.js';
 import type { Logger } from '../logger.js';
 
@@ -41,87 +45,101 @@ export class Partition {
   }
 }
 
+/** A topic's storage config: its own configs over the broker's defaults, under topic names. */
+export function logConfigFor(broker: BrokerConfig, topicConfigs: ReadonlyMap<string, string>): LogConfig {
+  const props: Record<string, string> = {};
+  for (const c of effectiveTopicConfigs(broker, topicConfigs)) props[c.name] = c.value;
+  return logConfigFrom(props);
+}
+
 export class ReplicaManager {
   private readonly byTopicId = new Map<string, Partition[]>();
   private readonly shutdownWakers = new Set<() => void>();
   private stopping = false;
+  private image: MetadataImage | null = null;
 
-  constructor(
-    private readonly fs: FileSystem,
-    private readonly logDir: string,
+  private constructor(
+    private readonly logs: LogManager,
+    private readonly config: BrokerConfig,
     private readonly logger: Logger,
   ) {}
 
-  /** Brings the hosted partitions in line with `image`. */
-  applyImage(image: MetadataImage): void {
+  static async open(fs: FileSystem, clock: Clock, config: BrokerConfig, logger: Logger): Promise<ReplicaManager> {
+    let manager: ReplicaManager | null = null;
+    const logs = await LogManager.open({
+      fs,
+      clock,
+      dataDir: config.logDirs[0]!,
+      defaultConfig: logConfigFor(config, new Map()),
+      intervals: { retentionCheckMs: Number(config.raw.get('log.retention.check.interval.ms') ?? 300_000) },
+      configFor: (topic) => logConfigFor(config, manager?.image?.topic(topic)?.configs ?? new Map()),
+      onLogOffline: (tp, err) => logger.error({ topic: tp.topic, partition: tp.partition, err: err.message }, 'log offline'),
+      onError: (task, err) => logger.error({ task, err }, 'storage background task failed'),
+    });
+    manager = new ReplicaManager(logs, config, logger);
+    return manager;
+  }
+
+  get hadCleanShutdown(): boolean {
+    return this.logs.hadCleanShutdown;
+  }
+
+  /** Brings the hosted partitions in line with `image`; resolves once new logs are open. */
+  async applyImage(image: MetadataImage): Promise<void> {
+    const previous = this.image;
+    this.image = image;
+    const work: Promise<unknown>[] = [];
     for (const [topicId, partitions] of this.byTopicId) {
-      if (image.topicById(topicId) === undefined) {
-        this.byTopicId.delete(topicId);
-        for (const p of partitions) this.removePartition(p);
+      if (image.topicById(topicId) !== undefined) continue;
+      this.byTopicId.delete(topicId);
+      for (const p of partitions) {
+        p.notifyAppend();
+        work.push(this.logs.deleteLog({ topic: p.topic, partition: p.index }));
       }
     }
     for (const topic of image.topicsById.values()) {
-      const hosted = this.byTopicId.get(topic.topicId) ?? [];
+      const before = previous?.topicById(topic.topicId);
+      if (before !== undefined && before.configs !== topic.configs) {
+        this.logs.updateTopicConfig(topic.name, logConfigFor(this.config, topic.configs));
+      }
+      let hosted = this.byTopicId.get(topic.topicId);
+      if (hosted === undefined) {
+        hosted = [];
+        this.byTopicId.set(topic.topicId, hosted);
+      }
       for (const p of topic.partitions) {
         const existing = hosted[p.partitionId];
         if (existing !== undefined) {
           existing.leaderEpoch = p.leaderEpoch;
           continue;
         }
-        hosted[p.partitionId] = this.openPartition(topic, p);
+        const tp: TopicPartition = { topic: topic.name, partition: p.partitionId };
+        const list = hosted;
+        work.push(
+          this.logs.getOrCreateLog(tp, { topicId: topic.topicId, config: logConfigFor(this.config, topic.configs) }).then((log) => {
+            if (this.byTopicId.get(topic.topicId) === list) list[p.partitionId] = new Partition(topic.topicId, topic.name, p.partitionId, new StoragePartitionLog(log), p.leaderEpoch);
+          }),
+        );
       }
-      this.byTopicId.set(topic.topicId, hosted);
     }
+    await Promise.all(work);
   }
 
-  /** Removes partition directories the image does not know (a topic deleted while we were down). */
-  removeStrayDirectories(image: MetadataImage): void {
-    for (const name of this.fs.readdir(this.logDir)) {
-      if (name === METADATA_PARTITION_DIR) continue;
-      const tp = parsePartitionDirName(name);
-      if (tp === undefined) continue;
-      const dir = joinPath(this.logDir, name);
-      if (this.fs.stat(dir)?.isDirectory !== true) continue;
+  /** Deletes logs on disk that the image does not know (a topic deleted while we were down). */
+  async removeStrayLogs(image: MetadataImage): Promise<void> {
+    for (const log of this.logs.allLogs()) {
+      const tp = log.topicPartition;
+      if (tp.topic === METADATA_TOPIC) continue;
       const topic = image.topic(tp.topic);
       if (topic === undefined || tp.partition >= topic.partitions.length) {
-        this.logger.info({ dir }, 'removing the log of a deleted partition');
-        this.fs.removeTree(dir);
+        this.logger.info({ topic: tp.topic, partition: tp.partition }, 'removing the log of a deleted partition');
+        await this.logs.deleteLog(tp);
       }
     }
   }
 
-  private openPartition(topic: TopicImage, p: PartitionImage): Partition {
-    const dir = joinPath(this.logDir, partitionDirName({ topic: topic.name, partition: p.partitionId }));
-    const metaPath = joinPath(dir, PARTITION_METADATA_FILE);
-    if (this.fs.stat(dir) !== undefined) {
-      // A directory left by an earlier topic of the same name belongs to a different topic id.
-      let ownerId: string | null = null;
-      try {
-        ownerId = parsePartitionMetadata(metaPath, this.fs.readFile(metaPath)).topicId;
-      } catch {
-        ownerId = null;
-      }
-      if (ownerId !== null && ownerId !== topic.topicId) this.fs.removeTree(dir);
-    }
-    const log = FilePartitionLog.open(this.fs, dir);
-    if (log.truncatedBytes > 0) {
-      this.logger.warn({ dir, truncatedBytes: log.truncatedBytes }, 'truncated a damaged log tail');
-    }
-    if (this.fs.stat(metaPath) === undefined) {
-      const handle = this.fs.open(metaPath, 'create');
-      handle.write(formatPartitionMetadata(topic.topicId), 0);
-      handle.close();
-    }
-    return new Partition(topic.topicId, topic.name, p.partitionId, log, p.leaderEpoch);
-  }
-
-  private removePartition(p: Partition): void {
-    p.notifyAppend();
-    const dir = joinPath(this.logDir, partitionDirName({ topic: p.topic, partition: p.index }));
-    p.log.close().then(
-      () => this.fs.removeTree(dir),
-      (err: unknown) => this.logger.error({ err, dir }, 'closing a deleted partition failed'),
-    );
+  startBackgroundTasks(): void {
+    this.logs.startBackgroundTasks();
   }
 
   partition(topicId: string, index: number): Partition | undefined {
@@ -159,11 +177,10 @@ export class ReplicaManager {
     for (const wake of [...this.shutdownWakers]) wake();
   }
 
-  async close(): Promise<void> {
+  /** Flushes and closes every log, writes checkpoints and the clean-shutdown marker. */
+  async close(brokerEpoch: number): Promise<void> {
     this.wakeAll();
-    const closing: Promise<void>[] = [];
-    for (const partitions of this.byTopicId.values()) for (const p of partitions) closing.push(p.log.close());
     this.byTopicId.clear();
-    await Promise.all(closing);
+    await this.logs.shutdown(brokerEpoch);
   }
 }
