@@ -131,8 +131,10 @@ export class MessageEmitter {
       case 'uuid':
         return 'string';
       case 'bytes':
-      case 'records':
         return 'Buffer';
+      case 'records':
+        // Encoders also take the pieces of a log read, so Fetch never joins them.
+        return input ? 'Buffer | readonly Buffer[]' : 'Buffer';
       case 'struct':
         return this.structTypeName(field.structName!) + (input ? 'Input' : '');
     }
@@ -354,11 +356,16 @@ export class MessageEmitter {
           MessageEmitter.choose(nullable, `${w}.writeNullableString(${value})`, `${w}.writeString(${strict(value)})`),
         );
       case 'bytes':
-      case 'records':
         return MessageEmitter.choose(
           flex,
           MessageEmitter.choose(nullable, `${w}.writeCompactNullableBytes(${value})`, `${w}.writeCompactBytes(${strict(value)})`),
           MessageEmitter.choose(nullable, `${w}.writeNullableBytes(${value})`, `${w}.writeBytes(${strict(value)})`),
+        );
+      case 'records':
+        return MessageEmitter.choose(
+          flex,
+          MessageEmitter.choose(nullable, `${w}.writeCompactNullableRecords(${value})`, `${w}.writeCompactRecords(${strict(value)})`),
+          MessageEmitter.choose(nullable, `${w}.writeNullableRecords(${value})`, `${w}.writeRecords(${strict(value)})`),
         );
       case 'struct': {
         const typeName = this.structTypeName(field.structName!);

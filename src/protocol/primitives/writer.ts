@@ -192,6 +192,32 @@ export class Writer {
     return this.writeCompactNullableBytes(value);
   }
 
+  /**
+   * Record batches, given as one buffer or as the pieces a log read returned;
+   * the pieces are written back to back under one length, without copying.
+   */
+  writeNullableRecords(value: Uint8Array | readonly Uint8Array[] | null): this {
+    if (value === null || value instanceof Uint8Array) return this.writeNullableBytes(value);
+    this.writeInt32(totalLength(value));
+    for (const piece of value) this.writeRaw(piece);
+    return this;
+  }
+
+  writeRecords(value: Uint8Array | readonly Uint8Array[]): this {
+    return this.writeNullableRecords(value);
+  }
+
+  writeCompactNullableRecords(value: Uint8Array | readonly Uint8Array[] | null): this {
+    if (value === null || value instanceof Uint8Array) return this.writeCompactNullableBytes(value);
+    this.writeUVarint(totalLength(value) + 1);
+    for (const piece of value) this.writeRaw(piece);
+    return this;
+  }
+
+  writeCompactRecords(value: Uint8Array | readonly Uint8Array[]): this {
+    return this.writeCompactNullableRecords(value);
+  }
+
   writeArrayLength(length: number | null): this {
     return this.writeInt32(length === null ? -1 : length);
   }
@@ -224,4 +250,10 @@ export class Writer {
     if (chunks.length === 1) return chunks[0]!;
     return Buffer.concat(chunks, this.chunkedBytes);
   }
+}
+
+function totalLength(pieces: readonly Uint8Array[]): number {
+  let total = 0;
+  for (const piece of pieces) total += piece.length;
+  return total;
 }

@@ -65,7 +65,7 @@ export interface FetchResponsePartitionDataInput {
   snapshotId?: FetchResponseSnapshotIdInput;
   abortedTransactions?: FetchResponseAbortedTransactionInput[] | null;
   preferredReadReplica?: number;
-  records: Buffer | null;
+  records: Buffer | readonly Buffer[] | null;
 }
 
 export interface FetchResponseEpochEndOffset {
@@ -236,7 +236,7 @@ function writeFetchResponsePartitionData(w: Writer, version: number, flexible: b
   if (version >= 5) w.writeInt64((m.logStartOffset !== undefined ? m.logStartOffset : -1n));
   if (version >= 4) writeNullableArray(w, flexible, (m.abortedTransactions !== undefined ? m.abortedTransactions : []), (ew, e) => writeFetchResponseAbortedTransaction(ew, version, flexible, e));
   if (version >= 11) w.writeInt32((m.preferredReadReplica !== undefined ? m.preferredReadReplica : -1));
-  (flexible ? w.writeCompactNullableBytes(m.records) : w.writeNullableBytes(m.records));
+  (flexible ? w.writeCompactNullableRecords(m.records) : w.writeNullableRecords(m.records));
   if (flexible) {
     const tag0 = (version >= 12) && m.divergingEpoch !== undefined && !(isDefaultFetchResponseEpochEndOffset(m.divergingEpoch));
     const tag1 = (version >= 12) && m.currentLeader !== undefined && !(isDefaultFetchResponseLeaderIdAndEpoch(m.currentLeader));

@@ -53,7 +53,7 @@ export interface FetchSnapshotResponsePartitionSnapshotInput {
   currentLeader?: FetchSnapshotResponseLeaderIdAndEpochInput;
   size: bigint;
   position: bigint;
-  unalignedRecords: Buffer;
+  unalignedRecords: Buffer | readonly Buffer[];
 }
 
 export interface FetchSnapshotResponseSnapshotId {
@@ -186,7 +186,7 @@ function writeFetchSnapshotResponsePartitionSnapshot(w: Writer, version: number,
   writeFetchSnapshotResponseSnapshotId(w, version, flexible, m.snapshotId);
   w.writeInt64(m.size);
   w.writeInt64(m.position);
-  w.writeCompactBytes(m.unalignedRecords);
+  w.writeCompactRecords(m.unalignedRecords);
   if (flexible) {
     const tag0 = m.currentLeader !== undefined && !(isDefaultFetchSnapshotResponseLeaderIdAndEpoch(m.currentLeader));
     w.writeUVarint((tag0 ? 1 : 0));

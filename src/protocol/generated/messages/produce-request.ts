@@ -43,7 +43,7 @@ export interface ProduceRequestPartitionProduceData {
 
 export interface ProduceRequestPartitionProduceDataInput {
   index: number;
-  records: Buffer | null;
+  records: Buffer | readonly Buffer[] | null;
 }
 
 export function decodeProduceRequest(r: Reader, version: number): ProduceRequest {
@@ -100,7 +100,7 @@ function readProduceRequestPartitionProduceData(r: Reader, version: number, flex
 
 function writeProduceRequestPartitionProduceData(w: Writer, version: number, flexible: boolean, m: ProduceRequestPartitionProduceDataInput): void {
   w.writeInt32(m.index);
-  (flexible ? w.writeCompactNullableBytes(m.records) : w.writeNullableBytes(m.records));
+  (flexible ? w.writeCompactNullableRecords(m.records) : w.writeNullableRecords(m.records));
   if (flexible) w.writeUVarint(0);
 }
 

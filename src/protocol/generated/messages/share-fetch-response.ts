@@ -56,7 +56,7 @@ export interface ShareFetchResponsePartitionDataInput {
   acknowledgeErrorCode: number;
   acknowledgeErrorMessage?: string | null;
   currentLeader: ShareFetchResponseLeaderIdAndEpochInput;
-  records: Buffer | null;
+  records: Buffer | readonly Buffer[] | null;
   acquiredRecords: ShareFetchResponseAcquiredRecordsInput[];
 }
 
@@ -163,7 +163,7 @@ function writeShareFetchResponsePartitionData(w: Writer, version: number, flexib
   w.writeInt16(m.acknowledgeErrorCode);
   w.writeCompactNullableString((m.acknowledgeErrorMessage !== undefined ? m.acknowledgeErrorMessage : null));
   writeShareFetchResponseLeaderIdAndEpoch(w, version, flexible, m.currentLeader);
-  w.writeCompactNullableBytes(m.records);
+  w.writeCompactNullableRecords(m.records);
   writeArray(w, true, m.acquiredRecords, (ew, e) => writeShareFetchResponseAcquiredRecords(ew, version, flexible, e), "ShareFetchResponse.AcquiredRecords");
   if (flexible) w.writeUVarint(0);
 }
