@@ -192,7 +192,8 @@ export class LogManager {
         continue;
       }
       const tp = parsePartitionDirName(name);
-      if (tp === undefined) continue;
+      // The KRaft metadata log (`__cluster_metadata-0`) shares the dir but is not a partition log.
+      if (tp === undefined || tp.topic === '__cluster_metadata') continue;
       const key = topicPartitionKey(tp);
       opening.push(
         this.openLog(tp, {
