@@ -84,10 +84,13 @@ async function readOnce(request: FetchRequest, ctx: RequestContext): Promise<Rou
       }
       partitions.push(partition);
       const limit = Math.min(p.partitionMaxBytes, remaining);
-      let records: Buffer = EMPTY_RECORDS;
+      let records: readonly Buffer[] = [];
+      let size = 0;
       if (limit > 0 || bytes === 0) {
         try {
-          records = (await log.read(offset, Math.max(limit, 0), bytes === 0)).records ?? EMPTY_RECORDS;
+          const read = await log.read(offset, Math.max(limit, 0), bytes === 0);
+          records = read.chunks;
+          size = read.sizeBytes;
         } catch (err) {
           if (err instanceof StorageError) {
             fail(errorByName(err.kafkaError).code, BigInt(log.highWatermark));
@@ -96,8 +99,8 @@ async function readOnce(request: FetchRequest, ctx: RequestContext): Promise<Rou
           throw err;
         }
       }
-      bytes += records.length;
-      remaining -= records.length;
+      bytes += size;
+      remaining -= size;
       out.push({
         partitionIndex: p.partition,
         errorCode: ErrorCode.NONE,

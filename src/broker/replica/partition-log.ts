@@ -13,7 +13,14 @@ export interface AppendResult {
 }
 
 export interface ReadResult {
-  /** Whole batches back to back, or null when there is nothing at that offset yet. */
+  /**
+   * Whole batches back to back, split wherever the log's storage splits them
+   * (tail cache entries, a disk read): views, not copies. Empty when there is
+   * nothing at that offset yet. Fetch hands these to the encoder as they are.
+   */
+  readonly chunks: readonly Buffer[];
+  readonly sizeBytes: number;
+  /** The chunks as one buffer (a copy when there are several), or null when empty: for slow paths that decode. */
   readonly records: Buffer | null;
 }
 

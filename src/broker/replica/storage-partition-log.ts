@@ -1,9 +1,8 @@
 /**
  * PartitionLog on src/storage's Log. The only work done here is shaping:
- * the high watermark (the log end: one replica), and joining the tail
- * cache's chunks when a read spans more than one (the generated Fetch
- * encoder takes one Buffer per partition; a single chunk is passed through
- * without a copy).
+ * the high watermark (the log end: one replica). Reads pass the log's
+ * chunks through untouched; the generated Fetch encoder writes them under
+ * one length without joining them.
  */
 import type { Log } from '../../storage/log.js';
 import type { AppendResult, PartitionLog, ReadResult, TimestampLookup } from './partition-log.js';
@@ -29,9 +28,15 @@ export class StoragePartitionLog implements PartitionLog {
   }
 
   async read(offset: number, maxBytes: number, minOneBatch: boolean): Promise<ReadResult> {
-    const result = await this.log.read(offset, { maxBytes, minOneBatch, maxOffset: this.highWatermark });
-    if (result.sizeBytes === 0) return { records: null };
-    return { records: result.chunks.length === 1 ? result.chunks[0]! : Buffer.concat(result.chunks, result.sizeBytes) };
+    const { chunks, sizeBytes } = await this.log.read(offset, { maxBytes, minOneBatch, maxOffset: this.highWatermark });
+    return {
+      chunks,
+      sizeBytes,
+      get records(): Buffer | null {
+        if (sizeBytes === 0) return null;
+        return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, sizeBytes);
+      },
+    };
   }
 
   offsetForTimestamp(timestampMs: number): TimestampLookup | undefined {
