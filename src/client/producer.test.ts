@@ -45,24 +45,43 @@ test('records linger into one batch per partition and resolve with consecutive o
   }
 });
 
-test('batch.size splits batches; sequences continue across batches of a partition', async () => {
+test('a full batch leaves without waiting for linger.ms; sequences continue across batches', async () => {
   const fake = await startFakeCluster({ topics: { t: 1 } });
-  const producer = new Producer({ bootstrapServers: fake.bootstrap, lingerMs: 1000, batchSize: 61 + 4 * 121 });
+  const producer = new Producer({ bootstrapServers: fake.bootstrap, lingerMs: 5000, batchSize: 61 + 4 * 121 });
   try {
     await producer.connect();
     const value = Buffer.alloc(100, 1);
     const started = Date.now();
-    await Promise.all(Array.from({ length: 20 }, () => producer.send({ topic: 't', value })));
-    // Full batches leave without waiting for linger.ms.
-    assert.ok(Date.now() - started < 900, 'full batches should not linger');
-    const list = fake.batches.get('t/0')!;
-    assert.equal(list.length, 5);
-    let expected = 0;
-    for (const b of list) {
-      assert.equal(b.header.baseSequence, expected);
-      expected += b.records.length;
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(Array.from({ length: 4 }, () => producer.send({ topic: 't', value })));
     }
-    assert.equal(expected, 20);
+    assert.ok(Date.now() - started < 2000, 'full batches should not linger');
+    const list = fake.batches.get('t/0')!;
+    assert.deepEqual(
+      list.map((b) => [b.header.baseSequence, b.records.length]),
+      [
+        [0, 4],
+        [4, 4],
+        [8, 4],
+      ],
+    );
+  } finally {
+    await producer.close();
+    await fake.close();
+  }
+});
+
+test('a backlog of full batches leaves merged, up to max.request.size', async () => {
+  const fake = await startFakeCluster({ topics: { t: 1 } });
+  const producer = new Producer({ bootstrapServers: fake.bootstrap, lingerMs: 0, batchSize: 1000, maxRequestSize: 20_000 });
+  try {
+    await producer.connect();
+    const value = Buffer.alloc(100, 1);
+    await Promise.all(Array.from({ length: 500 }, () => producer.send({ topic: 't', value })));
+    const list = fake.batches.get('t/0')!;
+    assert.equal(list.reduce((n, b) => n + b.records.length, 0), 500);
+    assert.ok(list.length < 20, `expected merged batches, got ${list.length}`);
+    assert.ok(list.every((b) => b.sizeBytes <= 20_000));
   } finally {
     await producer.close();
     await fake.close();
@@ -98,6 +117,43 @@ test('a retriable error is retried with the same sequence; the delivery resolves
       { seq: 0, records: 1 },
       { seq: 1, records: 1 },
     ]);
+  } finally {
+    await producer.close();
+    await fake.close();
+  }
+});
+
+test('several batches in flight per partition; a failure resends them in order with the same sequences', async () => {
+  let produceCount = 0;
+  const fake = await startFakeCluster({
+    topics: { t: 1 },
+    intercept: (req) => {
+      if (req.apiKey !== ApiKey.Produce) return undefined;
+      produceCount++;
+      // The second request fails; the ones pipelined behind it then hit a sequence gap.
+      if (produceCount === 2) {
+        return typedBody(ApiKey.Produce, { responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: 6, baseOffset: -1n }] }] });
+      }
+      return undefined;
+    },
+  });
+  // max.request.size keeps each batch to two records, so the 40 records need many requests.
+  const producer = new Producer({ bootstrapServers: fake.bootstrap, lingerMs: 0, batchSize: 61 + 2 * 121, maxRequestSize: 61 + 2 * 121 + 1024, retryBackoffMs: 5 });
+  try {
+    await producer.connect();
+    const value = Buffer.alloc(100);
+    const sends = Array.from({ length: 40 }, (_, i) => producer.send({ topic: 't', value, headers: { i: String(i) } }));
+    const results = await Promise.all(sends);
+    assert.deepEqual(
+      results.map((r) => r.offset),
+      Array.from({ length: 40 }, (_, i) => BigInt(i)),
+    );
+    const log = fake.batches.get('t/0')!;
+    assert.deepEqual(
+      log.flatMap((b) => b.records.map((r) => r.headers[0]!.value!.toString())),
+      Array.from({ length: 40 }, (_, i) => String(i)),
+    );
+    assert.ok(fake.produceRequests.length > log.length, 'some requests were refused and resent');
   } finally {
     await producer.close();
     await fake.close();

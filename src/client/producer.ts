@@ -3,11 +3,18 @@
  * reaches `batchSize` bytes or has waited `lingerMs`, grouped with other
  * ready batches for the same leader into one Produce request.
  *
- * Ordering and idempotence. Each partition has at most one batch in flight,
- * and sequence numbers are fixed when a batch first leaves. A retried batch
- * goes out again with the same bytes and sequence, so the broker can drop a
- * duplicate; nothing can overtake it. Idempotence is on by default (it
- * needs acks=all), as in Kafka's Java client since 3.0.
+ * Ordering and idempotence. Up to `maxInFlightRequestsPerConnection` batches
+ * of a partition may be in flight, each in its own request, in order on the
+ * leader's connection. Sequence numbers are fixed when a batch first leaves;
+ * a retried batch goes out again with the same bytes, so the broker drops a
+ * duplicate. When a batch fails retriably, its partition stops sending until
+ * everything in flight has come back (the later ones fail with
+ * OUT_OF_ORDER_SEQUENCE_NUMBER, which is expected then), and resends from the
+ * failed batch in order. When a batch fails for good, the batches behind it
+ * get new sequence numbers before they are resent. Idempotence is on by
+ * default (it needs acks=all), as in Kafka's Java client since 3.0. Without
+ * it, a retry can reorder records when more than one batch is in flight, as
+ * in Kafka; set maxInFlightRequestsPerConnection to 1 to prevent that.
  *
  * Memory. Every queued record holds its estimated size against
  * `bufferMemory`; `send` waits (up to `maxBlockMs`) for room rather than
@@ -47,6 +54,8 @@ export interface ProducerOptions extends ClientOptions {
   maxBlockMs?: number;
   /** `max.request.size`. Default 1 MiB. */
   maxRequestSize?: number;
+  /** `max.in.flight.requests.per.connection`: batches per partition in flight at once. Default 5 (at most 5 with idempotence). */
+  maxInFlightRequestsPerConnection?: number;
   /** `compression.type`. Default 'none'. */
   compression?: CompressionName;
   /** `enable.idempotence`. Default true (false when acks is not 'all'). */
@@ -111,27 +120,35 @@ interface Batch {
   baseSequence: number;
   attempts: number;
   closed: boolean;
+  inFlight: boolean;
 }
 
 interface PartitionQueue {
   topic: string;
   partition: number;
+  /** Oldest first; in-flight batches stay here until answered. */
   batches: Batch[];
-  inFlight: boolean;
+  inFlightCount: number;
   /** Not before this time (backoff after a retriable failure). */
   retryAtMs: number;
+  /** After a failure: send nothing until every in-flight batch is back, then resend in order. */
+  recovering: boolean;
+  /** After a batch failed for good: renumber the queued batches from this sequence before resending. */
+  resequenceFrom: number | null;
 }
 
 interface MemoryWaiter {
   bytes: number;
+  deadlineMs: number;
   resolve: () => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
 }
 
 const SEQUENCE_MAX = 0x7fffffff;
 const RECORD_OVERHEAD_BYTES = 21;
 const HEADER_OVERHEAD_BYTES = 10;
+/** Room left in a request beside a grown batch, for the request's own fields. */
+const BATCH_GROWTH_MARGIN_BYTES = 1024;
 
 type TxnState = 'none' | 'ready' | 'inTransaction' | 'committing' | 'aborting' | 'fatal';
 
@@ -158,6 +175,7 @@ export class Producer {
   private readonly bufferMemory: number;
   private readonly maxBlockMs: number;
   private readonly maxRequestSize: number;
+  private readonly maxInFlight: number;
   private readonly compression: CompressionCodec;
   private readonly idempotent: boolean;
   private readonly deliveryTimeoutMs: number;
@@ -182,7 +200,10 @@ export class Producer {
   private readonly idleWaiters: Array<() => void> = [];
 
   private usedMemory = 0;
-  private readonly memoryWaiters: MemoryWaiter[] = [];
+  /** FIFO of sends waiting for buffer room; `memoryHead` is the first live entry. */
+  private memoryWaiters: MemoryWaiter[] = [];
+  private memoryHead = 0;
+  private memoryTimer: NodeJS.Timeout | null = null;
   private readonly topicLookups = new Map<string, Promise<void>>();
 
   private txnState: TxnState = 'none';
@@ -204,6 +225,8 @@ export class Producer {
     this.bufferMemory = options.bufferMemory ?? 32 * 1024 * 1024;
     this.maxBlockMs = options.maxBlockMs ?? 60_000;
     this.maxRequestSize = options.maxRequestSize ?? 1024 * 1024;
+    this.maxInFlight = options.maxInFlightRequestsPerConnection ?? 5;
+    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) throw new KafkaConfigError('maxInFlightRequestsPerConnection must be at least 1');
     const codec = compressionCodecFromName(options.compression ?? 'none');
     if (codec === null) throw new KafkaConfigError(`unknown compression "${String(options.compression)}"`);
     this.compression = codec;
@@ -213,6 +236,7 @@ export class Producer {
     }
     if (options.idempotent === true && this.acks !== -1) throw new KafkaConfigError("idempotence needs acks 'all'");
     this.idempotent = options.idempotent ?? (this.acks === -1 || this.transactionalId !== null);
+    if (this.idempotent && this.maxInFlight > 5) throw new KafkaConfigError('idempotence allows at most 5 in-flight requests per partition');
     if (this.transactionalId !== null && this.acks !== -1) throw new KafkaConfigError("transactions need acks 'all'");
     this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? 60_000;
@@ -274,7 +298,7 @@ export class Producer {
     }
     const input: RecordInput = { key, value, headers, timestamp };
     // Fast path: connected, topic known, memory free and nobody waiting: append now, in call order.
-    if (this.connected && this.cluster.topic(record.topic) !== undefined && this.memoryWaiters.length === 0 && this.usedMemory + sizeBytes <= this.bufferMemory) {
+    if (this.connected && this.cluster.topic(record.topic) !== undefined && this.waitingForMemory === 0 && this.usedMemory + sizeBytes <= this.bufferMemory) {
       this.usedMemory += sizeBytes;
       return this.append(record, input, sizeBytes);
     }
@@ -313,35 +337,57 @@ export class Producer {
     return pending;
   }
 
+  private get waitingForMemory(): number {
+    return this.memoryWaiters.length - this.memoryHead;
+  }
+
   private reserveMemory(bytes: number, deadlineMs: number): Promise<void> {
-    if (this.memoryWaiters.length === 0 && this.usedMemory + bytes <= this.bufferMemory) {
+    if (this.waitingForMemory === 0 && this.usedMemory + bytes <= this.bufferMemory) {
       this.usedMemory += bytes;
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      const waiter: MemoryWaiter = {
-        bytes,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          const i = this.memoryWaiters.indexOf(waiter);
-          if (i >= 0) this.memoryWaiters.splice(i, 1);
-          reject(new BufferExhaustedError(`no room in buffer.memory (${this.bufferMemory} bytes) within max.block.ms ${this.maxBlockMs}`));
-        }, Math.max(0, deadlineMs - Date.now())),
-      };
-      this.memoryWaiters.push(waiter);
+      this.memoryWaiters.push({ bytes, deadlineMs, resolve, reject });
+      this.armMemoryTimer();
     });
+  }
+
+  /** One timer for the oldest waiter (deadlines are in FIFO order, as max.block.ms is fixed). */
+  private armMemoryTimer(): void {
+    if (this.memoryTimer !== null || this.waitingForMemory === 0) return;
+    const head = this.memoryWaiters[this.memoryHead]!;
+    this.memoryTimer = setTimeout(() => {
+      this.memoryTimer = null;
+      const now = Date.now();
+      while (this.waitingForMemory > 0 && this.memoryWaiters[this.memoryHead]!.deadlineMs <= now) {
+        const expired = this.memoryWaiters[this.memoryHead++]!;
+        expired.reject(new BufferExhaustedError(`no room in buffer.memory (${this.bufferMemory} bytes) within max.block.ms ${this.maxBlockMs}`));
+      }
+      this.compactMemoryWaiters();
+      this.armMemoryTimer();
+    }, Math.max(0, head.deadlineMs - Date.now()));
+  }
+
+  private compactMemoryWaiters(): void {
+    if (this.memoryHead > 1024 && this.memoryHead * 2 > this.memoryWaiters.length) {
+      this.memoryWaiters = this.memoryWaiters.slice(this.memoryHead);
+      this.memoryHead = 0;
+    }
   }
 
   private releaseMemory(bytes: number): void {
     this.usedMemory -= bytes;
-    while (this.memoryWaiters.length > 0) {
-      const next = this.memoryWaiters[0]!;
+    while (this.waitingForMemory > 0) {
+      const next = this.memoryWaiters[this.memoryHead]!;
       if (this.usedMemory + next.bytes > this.bufferMemory) break;
-      this.memoryWaiters.shift();
-      clearTimeout(next.timer);
+      this.memoryHead++;
       this.usedMemory += next.bytes;
       next.resolve();
+    }
+    this.compactMemoryWaiters();
+    if (this.waitingForMemory === 0 && this.memoryTimer !== null) {
+      clearTimeout(this.memoryTimer);
+      this.memoryTimer = null;
     }
   }
 
@@ -375,11 +421,15 @@ export class Producer {
     const k = tpKey(record.topic, partition);
     let queue = this.queues.get(k);
     if (queue === undefined) {
-      queue = { topic: record.topic, partition, batches: [], inFlight: false, retryAtMs: 0 };
+      queue = { topic: record.topic, partition, batches: [], inFlightCount: 0, retryAtMs: 0, recovering: false, resequenceFrom: null };
       this.queues.set(k, queue);
     }
     let batch = queue.batches[queue.batches.length - 1];
-    if (batch === undefined || batch.closed || (batch.records.length > 0 && batch.sizeBytes + sizeBytes > this.batchSize)) {
+    // A partition that cannot send now (all its in-flight slots taken) lets its open batch grow
+    // past batch.size, up to max.request.size: one big request later beats many small ones.
+    const blocked = queue.inFlightCount >= this.maxInFlight || queue.recovering;
+    const cap = blocked ? Math.max(this.batchSize, this.maxRequestSize - BATCH_GROWTH_MARGIN_BYTES) : this.batchSize;
+    if (batch === undefined || batch.closed || (batch.records.length > 0 && batch.sizeBytes + sizeBytes > cap)) {
       if (batch !== undefined) batch.closed = true;
       batch = {
         topic: record.topic,
@@ -392,6 +442,7 @@ export class Producer {
         baseSequence: -1,
         attempts: 0,
         closed: false,
+        inFlight: false,
       };
       queue.batches.push(batch);
       this.queuedBatches++;
@@ -399,8 +450,7 @@ export class Producer {
     const promise = new Promise<RecordMetadata>((resolve, reject) => batch.deliveries.push({ resolve, reject }));
     batch.records.push(input);
     batch.sizeBytes += sizeBytes;
-    if (batch.sizeBytes >= this.batchSize) batch.closed = true;
-    if (batch.closed || queue.batches.length > 1 || this.lingerMs <= 0) this.scheduleDrain();
+    if (batch.sizeBytes >= this.batchSize || queue.batches.length > 1 || this.lingerMs <= 0) this.scheduleDrain();
     else this.scheduleLinger(batch.createdMs + this.lingerMs);
     return promise;
   }
@@ -425,59 +475,110 @@ export class Producer {
     }, Math.max(0, atMs - Date.now()));
   }
 
-  /** Sends every ready batch whose partition has nothing in flight. */
+  /**
+   * Sends ready batches: per pass at most one new batch per partition (a
+   * request carries one batch per partition), up to maxInFlight per partition.
+   */
   private drain(): void {
     if (this.closed && this.queuedBatches === 0) return;
     const now = Date.now();
-    const byLeader = new Map<number, Batch[]>();
     let nextWakeMs = Infinity;
     let needMetadata = false;
-    for (const queue of this.queues.values()) {
-      const batch = queue.batches[0];
-      if (batch === undefined || queue.inFlight) continue;
-      if (queue.retryAtMs > now) {
-        nextWakeMs = Math.min(nextWakeMs, queue.retryAtMs);
-        continue;
+    for (let progress = true; progress; ) {
+      progress = false;
+      const byLeader = new Map<number, Batch[]>();
+      for (const queue of this.queues.values()) {
+        if (queue.batches.length === 0 || queue.inFlightCount >= this.maxInFlight) continue;
+        if (queue.recovering && queue.inFlightCount > 0) continue;
+        if (queue.retryAtMs > now) {
+          nextWakeMs = Math.min(nextWakeMs, queue.retryAtMs);
+          continue;
+        }
+        const index = queue.batches.findIndex((b) => !b.inFlight);
+        if (index < 0) continue;
+        const batch = queue.batches[index]!;
+        const ready =
+          batch.closed ||
+          batch.sizeBytes >= this.batchSize ||
+          index < queue.batches.length - 1 ||
+          this.flushing > 0 ||
+          now - batch.createdMs >= this.lingerMs;
+        if (!ready) {
+          nextWakeMs = Math.min(nextWakeMs, batch.createdMs + this.lingerMs);
+          continue;
+        }
+        if (index === 0 && queue.inFlightCount === 0 && now - batch.createdMs > this.deliveryTimeoutMs) {
+          this.dropBatch(queue, batch, new KafkaProtocolError(ErrorCode.REQUEST_TIMED_OUT, `delivery.timeout.ms expired for ${batch.topic}-${batch.partition}`));
+          progress = true;
+          continue;
+        }
+        const leader = this.cluster.leaderFor(queue.topic, queue.partition);
+        if (leader < 0) {
+          needMetadata = true;
+          nextWakeMs = Math.min(nextWakeMs, now + this.cluster.retryBackoffMs);
+          continue;
+        }
+        if (queue.recovering) {
+          // Everything in flight is back: renumber if a batch was dropped, then resend from the oldest.
+          if (queue.resequenceFrom !== null) {
+            this.nextSequence.set(tpKey(queue.topic, queue.partition), queue.resequenceFrom);
+            for (const b of queue.batches) {
+              b.built = null;
+              b.baseSequence = -1;
+            }
+            queue.resequenceFrom = null;
+          }
+          queue.recovering = false;
+        }
+        this.absorbBacklog(queue, index);
+        batch.closed = true;
+        batch.inFlight = true;
+        queue.inFlightCount++;
+        this.freeze(batch);
+        let list = byLeader.get(leader);
+        if (list === undefined) byLeader.set(leader, (list = []));
+        list.push(batch);
+        progress = true;
       }
-      const ready = batch.closed || queue.batches.length > 1 || this.flushing > 0 || now - batch.createdMs >= this.lingerMs;
-      if (!ready) {
-        nextWakeMs = Math.min(nextWakeMs, batch.createdMs + this.lingerMs);
-        continue;
+      for (const [leader, batches] of byLeader) {
+        // Split by max.request.size; a single batch always goes.
+        let group: Batch[] = [];
+        let bytes = 0;
+        for (const b of batches) {
+          if (group.length > 0 && bytes + b.sizeBytes > this.maxRequestSize) {
+            void this.sendToLeader(leader, group);
+            group = [];
+            bytes = 0;
+          }
+          group.push(b);
+          bytes += b.sizeBytes;
+        }
+        if (group.length > 0) void this.sendToLeader(leader, group);
       }
-      if (now - batch.createdMs > this.deliveryTimeoutMs) {
-        queue.batches.shift();
-        this.failBatch(batch, new KafkaProtocolError(ErrorCode.REQUEST_TIMED_OUT, `delivery.timeout.ms expired for ${batch.topic}-${batch.partition}`));
-        continue;
-      }
-      const leader = this.cluster.leaderFor(queue.topic, queue.partition);
-      if (leader < 0) {
-        needMetadata = true;
-        nextWakeMs = Math.min(nextWakeMs, now + this.cluster.retryBackoffMs);
-        continue;
-      }
-      batch.closed = true;
-      queue.inFlight = true;
-      let list = byLeader.get(leader);
-      if (list === undefined) byLeader.set(leader, (list = []));
-      list.push(batch);
     }
     if (needMetadata) this.cluster.refreshMetadata().catch(() => {});
-    for (const [leader, batches] of byLeader) {
-      // Split by max.request.size; a single batch always goes.
-      let group: Batch[] = [];
-      let bytes = 0;
-      for (const b of batches) {
-        if (group.length > 0 && bytes + b.sizeBytes > this.maxRequestSize) {
-          void this.sendToLeader(leader, group);
-          group = [];
-          bytes = 0;
-        }
-        group.push(b);
-        bytes += b.sizeBytes;
-      }
-      if (group.length > 0) void this.sendToLeader(leader, group);
-    }
     if (nextWakeMs !== Infinity) this.scheduleLinger(nextWakeMs);
+  }
+
+  /**
+   * Folds the unsent batches queued behind `queue.batches[index]` into it, up
+   * to max.request.size: a backlog leaves in a few large batches instead of
+   * many batch.size ones waiting for in-flight slots. Only batches that never
+   * left (no sequence yet) are merged.
+   */
+  private absorbBacklog(queue: PartitionQueue, index: number): void {
+    const batch = queue.batches[index]!;
+    if (batch.built !== null) return;
+    const cap = Math.max(this.batchSize, this.maxRequestSize - BATCH_GROWTH_MARGIN_BYTES);
+    while (index + 1 < queue.batches.length) {
+      const next = queue.batches[index + 1]!;
+      if (next.built !== null || next.inFlight || batch.sizeBytes + next.sizeBytes - BATCH_HEADER_BYTES > cap) break;
+      for (const r of next.records) batch.records.push(r);
+      for (const d of next.deliveries) batch.deliveries.push(d);
+      batch.sizeBytes += next.sizeBytes - BATCH_HEADER_BYTES;
+      queue.batches.splice(index + 1, 1);
+      this.queuedBatches--;
+    }
   }
 
   private freeze(batch: Batch): Buffer {
@@ -551,12 +652,21 @@ export class Producer {
     return this.queues.get(tpKey(batch.topic, batch.partition))!;
   }
 
+  private removeBatch(queue: PartitionQueue, batch: Batch): void {
+    const i = queue.batches.indexOf(batch);
+    if (i >= 0) queue.batches.splice(i, 1);
+    if (batch.inFlight) {
+      batch.inFlight = false;
+      queue.inFlightCount--;
+    }
+    this.queuedBatches--;
+    this.releaseMemory(batch.sizeBytes - BATCH_HEADER_BYTES);
+  }
+
   private completeBatch(batch: Batch, baseOffset: bigint, logAppendTimeMs: number): void {
     const queue = this.queueOf(batch);
-    queue.batches.shift();
-    queue.inFlight = false;
-    queue.retryAtMs = 0;
-    this.queuedBatches--;
+    this.removeBatch(queue, batch);
+    if (queue.inFlightCount === 0 && !queue.recovering) queue.retryAtMs = 0;
     for (let i = 0; i < batch.deliveries.length; i++) {
       batch.deliveries[i]!.resolve({
         topic: batch.topic,
@@ -565,34 +675,41 @@ export class Producer {
         timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : batch.records[i]!.timestamp ?? -1,
       });
     }
-    this.releaseMemory(batch.sizeBytes - BATCH_HEADER_BYTES);
     this.checkIdle();
   }
 
   private batchFailed(batch: Batch, error: Error): void {
     const queue = this.queueOf(batch);
-    queue.inFlight = false;
+    if (batch.inFlight) {
+      batch.inFlight = false;
+      queue.inFlightCount--;
+    }
     const expired = Date.now() - batch.createdMs > this.deliveryTimeoutMs;
-    if (isRetriable(error) && !expired && !this.closedHard) {
+    // While recovering, later batches bounce off the gap the failed one left.
+    const fallout = queue.recovering && KafkaProtocolError.is(error, 'OUT_OF_ORDER_SEQUENCE_NUMBER');
+    if ((isRetriable(error) || fallout) && !expired && !this.closedHard) {
       batch.attempts++;
-      queue.retryAtMs = Date.now() + Math.min(this.cluster.retryBackoffMaxMs, this.cluster.retryBackoffMs * 2 ** Math.min(batch.attempts - 1, 10));
-      this.cluster.refreshMetadata().catch(() => {});
+      queue.recovering = true;
+      queue.retryAtMs = Math.max(
+        queue.retryAtMs,
+        Date.now() + Math.min(this.cluster.retryBackoffMaxMs, this.cluster.retryBackoffMs * 2 ** Math.min(batch.attempts - 1, 10)),
+      );
+      if (!fallout) this.cluster.refreshMetadata().catch(() => {});
       this.cluster.logger.debug({ topic: batch.topic, partition: batch.partition, error: error.message }, 'retrying batch');
       return;
     }
-    queue.batches.shift();
-    if (this.idempotent && batch.baseSequence >= 0) {
-      // The batch was not written; the next one takes its sequence.
-      this.nextSequence.set(tpKey(batch.topic, batch.partition), batch.baseSequence);
-    }
-    if (this.transactionalId !== null && this.txnState === 'inTransaction') this.txnError ??= error;
-    this.failBatch(batch, error);
+    this.dropBatch(queue, batch, error);
   }
 
-  private failBatch(batch: Batch, error: Error): void {
-    this.queuedBatches--;
+  /** Fails a batch for good. With idempotence the batches behind it take over its sequence numbers. */
+  private dropBatch(queue: PartitionQueue, batch: Batch, error: Error): void {
+    if (this.idempotent && batch.baseSequence >= 0) {
+      queue.resequenceFrom = queue.resequenceFrom === null ? batch.baseSequence : Math.min(queue.resequenceFrom, batch.baseSequence);
+      queue.recovering = true;
+    }
+    this.removeBatch(queue, batch);
+    if (this.transactionalId !== null && this.txnState !== 'ready') this.txnError ??= error;
     for (const d of batch.deliveries) d.reject(error);
-    this.releaseMemory(batch.sizeBytes - BATCH_HEADER_BYTES);
     this.checkIdle();
   }
 
@@ -628,10 +745,10 @@ export class Producer {
         for (const d of b.deliveries) d.reject(new ClientClosedError('producer'));
       }
     }
-    for (const w of this.memoryWaiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.reject(new ClientClosedError('producer'));
-    }
+    if (this.memoryTimer !== null) clearTimeout(this.memoryTimer);
+    for (const w of this.memoryWaiters.slice(this.memoryHead)) w.reject(new ClientClosedError('producer'));
+    this.memoryWaiters = [];
+    this.memoryHead = 0;
     await this.cluster.close();
   }
 

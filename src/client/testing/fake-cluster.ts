@@ -29,6 +29,9 @@ export async function startFakeCluster(options: FakeClusterOptions): Promise<Fak
   const batches = new Map<string, DecodedBatch[]>();
   const produceRequests: ProduceRequest[] = [];
   const nextOffset = new Map<string, number>();
+  // Like a broker: an idempotent batch must carry the next sequence of its partition.
+  const nextSequence = new Map<string, number>();
+  let nextProducerId = 4242n;
   const apiKeys = allApiVersions().filter((k) => !(options.withoutApis ?? []).includes(k.apiKey));
   const broker: FakeBroker = await startFakeBroker((req) => {
     if (req.apiKey === ApiKey.ApiVersions) return typedBody(ApiKey.ApiVersions, { errorCode: 0, apiKeys });
@@ -48,7 +51,7 @@ export async function startFakeCluster(options: FakeClusterOptions): Promise<Fak
           })),
         });
       case ApiKey.InitProducerId:
-        return typedBody(ApiKey.InitProducerId, { throttleTimeMs: 0, errorCode: 0, producerId: 4242n, producerEpoch: 3 });
+        return typedBody(ApiKey.InitProducerId, { throttleTimeMs: 0, errorCode: 0, producerId: nextProducerId++, producerEpoch: 3 });
       case ApiKey.Produce: {
         const body = req.body as ProduceRequest;
         produceRequests.push(body);
@@ -59,6 +62,14 @@ export async function startFakeCluster(options: FakeClusterOptions): Promise<Fak
             partitionResponses: t.partitionData.map((p) => {
               const key = `${t.name}/${p.index}`;
               const batch = decodeRecordBatch(p.records!, 0, { origin: 'client' });
+              if (batch.header.producerId >= 0n) {
+                const seqKey = `${key}/${batch.header.producerId}`;
+                const expected = nextSequence.get(seqKey) ?? 0;
+                if (batch.header.baseSequence !== expected) {
+                  return { index: p.index, errorCode: batch.header.baseSequence < expected ? 46 : 45, baseOffset: -1n };
+                }
+                nextSequence.set(seqKey, expected + batch.records.length);
+              }
               const list = batches.get(key) ?? [];
               list.push(batch);
               batches.set(key, list);
