@@ -11,7 +11,13 @@ export type StorageErrorName =
   | 'INVALID_RECORD'
   | 'OFFSET_NOT_AVAILABLE'
   | 'NOT_LEADER_OR_FOLLOWER'
-  | 'POLICY_VIOLATION';
+  | 'POLICY_VIOLATION'
+  // Producer state (producer-state.ts): idempotence and transactions.
+  | 'OUT_OF_ORDER_SEQUENCE_NUMBER'
+  | 'INVALID_PRODUCER_EPOCH'
+  | 'INVALID_TXN_STATE'
+  | 'TRANSACTION_COORDINATOR_FENCED'
+  | 'UNKNOWN_PRODUCER_ID';
 
 export class StorageError extends Error {
   override readonly name: string = 'StorageError';

@@ -55,6 +55,10 @@ export interface LogManagerIntervals {
   startOffsetCheckpointMs: number;
   /** log.cleaner.backoff.ms */
   cleanerBackoffMs: number;
+  /** producer.id.expiration.check.interval.ms */
+  producerIdExpirationCheckMs: number;
+  /** producer.id.expiration.ms (a broker setting, kept with the intervals for the scheduler). */
+  producerIdExpirationMs: number;
 }
 
 export const defaultIntervals: Readonly<LogManagerIntervals> = Object.freeze({
@@ -63,6 +67,8 @@ export const defaultIntervals: Readonly<LogManagerIntervals> = Object.freeze({
   recoveryPointCheckpointMs: 60_000,
   startOffsetCheckpointMs: 60_000,
   cleanerBackoffMs: 15_000,
+  producerIdExpirationCheckMs: 600_000,
+  producerIdExpirationMs: 86_400_000,
 });
 
 export interface LogManagerOptions {
@@ -310,6 +316,16 @@ export class LogManager {
     this.scheduler.schedulePeriodic('log-cleaner', i.cleanerBackoffMs, async () => {
       await this.runCleaner();
     });
+    this.scheduler.schedulePeriodic('producer-id-expiration', i.producerIdExpirationCheckMs, () => {
+      this.removeExpiredProducers();
+    });
+  }
+
+  /** Forgets producers idle for producer.id.expiration.ms in every online log; returns how many went. */
+  removeExpiredProducers(): number {
+    let removed = 0;
+    for (const log of this.online()) removed += log.removeExpiredProducers(this.intervals.producerIdExpirationMs);
+    return removed;
   }
 
   private online(): Log[] {

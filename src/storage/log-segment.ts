@@ -20,7 +20,7 @@ import {
   readInt64Number,
   validateBatch,
 } from '../protocol/records/batch-header.js';
-import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFileName } from './file-names.js';
+import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, segmentFileName } from './file-names.js';
 import { IndexCorruptError, OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
 
@@ -99,7 +99,7 @@ export class LogSegment {
     const handle = fs.open(path, 'create');
     // A leftover from a crashed earlier life of this offset is not ours.
     if (handle.sizeBytes() > 0) handle.truncate(0);
-    for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+    for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
       const p = joinPath(dir, segmentFileName(baseOffset, suffix));
       if (fs.stat(p) !== undefined) fs.unlink(p);
     }
@@ -464,7 +464,7 @@ export class LogSegment {
 
   /** Renames all files of this segment with an extra suffix (e.g. '.deleted'). */
   renameAll(extraSuffix: string): void {
-    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
       const from = this.filePath(suffix);
       if (this.fs.stat(from) !== undefined) this.fs.rename(from, from + extraSuffix);
     }

@@ -24,8 +24,14 @@ import type { Clock } from '../platform/clock.js';
 import type { FileSystem } from '../platform/file-system.js';
 import { dirname, errorCode, joinPath } from '../platform/file-system.js';
 import {
+  ATTR_CONTROL,
+  ATTR_TRANSACTIONAL,
+  ATTRIBUTES_AT,
+  BASE_SEQUENCE_AT,
   BATCH_HEADER_BYTES,
   BATCH_LENGTH_AT,
+  PRODUCER_EPOCH_AT,
+  PRODUCER_ID_AT,
   LAST_OFFSET_DELTA_AT,
   LOG_OVERHEAD_BYTES,
   MAGIC_AT,
@@ -38,6 +44,7 @@ import {
   setPartitionLeaderEpoch,
 } from '../protocol/records/batch-header.js';
 import { decodeRecordBatch } from '../protocol/records/batch-decoder.js';
+import { ControlRecordType, decodeControlRecordKey, decodeEndTxnMarker } from '../protocol/records/control-record.js';
 import { LeaderEpochCheckpointFile, formatPartitionMetadata, parsePartitionMetadata } from './checkpoint.js';
 import type { LogConfig } from './config.js';
 import { LogOfflineError, OffsetOutOfRangeError, StorageError } from './errors.js';
@@ -50,12 +57,22 @@ import {
   PARTITION_METADATA_FILE,
   SWAP_SUFFIX,
   TIME_INDEX_SUFFIX,
+  TXN_INDEX_SUFFIX,
   offsetFileStem,
   parseOffsetFileName,
   type TopicPartition,
 } from './file-names.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { LogSegment, type SegmentSettings } from './log-segment.js';
+import {
+  ProducerStateManager,
+  decodeTxnIndex,
+  encodeAbortedTxn,
+  type AbortedTxn,
+  type AppendOrigin,
+  type BatchProducerInfo,
+  type CompletedTxn,
+} from './producer-state.js';
 import type { Scheduler } from './scheduler.js';
 import { TailCache } from './tail-cache.js';
 
@@ -78,7 +95,14 @@ export interface LogOpenOptions {
   onOffline?: (log: Log, err: LogOfflineError) => void;
 }
 
+/** Producer state snapshots: `<20-digit offset>.snapshot`, covering every batch below the offset. */
+export const SNAPSHOT_SUFFIX = '.snapshot';
+/** Snapshots kept after a new one is written (older ones are only useful after deep truncation). */
+const SNAPSHOTS_KEPT = 2;
+
 export interface AppendInfo {
+  /** True when the batch repeated one of its producer's last batches: nothing was written, the offsets are the original ones. */
+  duplicate?: boolean;
   firstOffset: number;
   lastOffset: number;
   /** Largest batch max timestamp in the append (-1 when none carried one). */
@@ -96,6 +120,17 @@ export interface ReadOptions {
   /** Exclusive: batches whose base offset is at or past it are not returned (the high watermark for consumers). */
   maxOffset?: number;
   minOneBatch?: boolean;
+  /**
+   * 'read_committed' stops at the last stable offset (below the first open
+   * transaction) and reports the aborted transactions the data overlaps.
+   */
+  isolation?: 'read_uncommitted' | 'read_committed';
+}
+
+/** An aborted transaction as Fetch reports it: the consumer drops that producer's records from firstOffset to its abort marker. */
+export interface FetchAbortedTxn {
+  producerId: bigint;
+  firstOffset: number;
 }
 
 export interface LogReadResult {
@@ -105,6 +140,8 @@ export interface LogReadResult {
   /** The offset after the last batch returned (the fetch offset when nothing was). */
   nextOffset: number;
   fromCache: boolean;
+  /** With isolation 'read_committed': aborted transactions overlapping [offset, nextOffset). */
+  abortedTransactions?: FetchAbortedTxn[];
 }
 
 export interface TimestampLookup {
@@ -117,6 +154,33 @@ interface FlushWaiter {
   offset: number;
   resolve: () => void;
   reject: (err: unknown) => void;
+}
+
+/** The producer fields of the batch at `at` (and, for a transaction marker, the marker). */
+function batchProducerInfo(buf: Buffer, at: number, firstOffset: number, lastOffset: number, wholeBatch: () => Buffer): BatchProducerInfo {
+  const attributes = buf.readInt16BE(at + ATTRIBUTES_AT);
+  const isControl = (attributes & ATTR_CONTROL) !== 0;
+  const isTransactional = (attributes & ATTR_TRANSACTIONAL) !== 0;
+  const info: BatchProducerInfo = {
+    producerId: buf.readBigInt64BE(at + PRODUCER_ID_AT),
+    epoch: buf.readInt16BE(at + PRODUCER_EPOCH_AT),
+    baseSequence: buf.readInt32BE(at + BASE_SEQUENCE_AT),
+    firstOffset,
+    lastOffset,
+    maxTimestamp: readInt64Number(buf, at + MAX_TIMESTAMP_AT),
+    isTransactional,
+    isControl,
+  };
+  if (isControl && isTransactional) {
+    const record = decodeRecordBatch(wholeBatch(), 0).records[0];
+    if (record !== undefined) {
+      const type = decodeControlRecordKey(record.key).type;
+      if (type === ControlRecordType.commit || type === ControlRecordType.abort) {
+        info.marker = { commit: type === ControlRecordType.commit, coordinatorEpoch: decodeEndTxnMarker(record.value).coordinatorEpoch };
+      }
+    }
+  }
+  return info;
 }
 
 function segmentSettings(config: LogConfig): SegmentSettings {
@@ -149,6 +213,10 @@ export class Log {
   private checkpointChain: Promise<void> = Promise.resolve();
   /** Bumped by every truncation: lets the cleaner notice the log changed under it. */
   private truncations = 0;
+  /** Producer ids, epochs, sequences and open transactions of this partition (producer-state.ts). */
+  readonly producerState = new ProducerStateManager();
+  /** Every aborted transaction still in the log, in marker order (the `.txnindex` files, in memory). */
+  private abortedTxns: AbortedTxn[] = [];
 
   private constructor(opts: LogOpenOptions, segments: LogSegment[], epochCache: LeaderEpochCache) {
     this.topicPartition = opts.topicPartition;
@@ -212,7 +280,7 @@ export class Log {
     }
     for (const name of names) {
       const parsed = parseOffsetFileName(name);
-      if (parsed !== undefined && (parsed.suffix === INDEX_SUFFIX || parsed.suffix === TIME_INDEX_SUFFIX) && !bases.has(parsed.baseOffset)) {
+      if (parsed !== undefined && (parsed.suffix === INDEX_SUFFIX || parsed.suffix === TIME_INDEX_SUFFIX || parsed.suffix === TXN_INDEX_SUFFIX) && !bases.has(parsed.baseOffset)) {
         fs.unlink(joinPath(dir, name));
       }
     }
@@ -255,7 +323,7 @@ export class Log {
             // Nothing after damage can be trusted to follow it: drop later segments.
             for (const later of segments.splice(i + 1)) {
               later.close();
-              for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+              for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
                 const p = later.filePath(suffix);
                 if (fs.stat(p) !== undefined) fs.unlink(p);
               }
@@ -270,7 +338,7 @@ export class Log {
         if (seg.isEmpty) {
           segments.splice(i, 1);
           seg.close();
-          for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+          for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
             const p = seg.filePath(suffix);
             if (fs.stat(p) !== undefined) fs.unlink(p);
           }
@@ -292,6 +360,7 @@ export class Log {
         await log.persistAll();
       }
       await epochCache.flush();
+      log.io(() => log.rebuildProducerState());
       return log;
     } catch (err) {
       for (const seg of segments) seg.close();
@@ -443,18 +512,19 @@ export class Log {
    * log end, stamps `leaderEpoch`, applies LogAppendTime when configured.
    * The buffer is mutated in place and retained by the tail cache.
    */
-  appendAsLeader(records: Buffer, leaderEpoch: number): AppendInfo {
-    return this.append(records, leaderEpoch);
+  appendAsLeader(records: Buffer, leaderEpoch: number, origin: AppendOrigin = 'client'): AppendInfo {
+    return this.append(records, leaderEpoch, origin);
   }
 
   /** Appends batches that already carry offsets and epochs (replication, Raft). */
   appendAsFollower(records: Buffer): AppendInfo {
-    return this.append(records, undefined);
+    return this.append(records, undefined, 'replication');
   }
 
-  private append(records: Buffer, leaderEpoch: number | undefined): AppendInfo {
+  private append(records: Buffer, leaderEpoch: number | undefined, origin: AppendOrigin): AppendInfo {
     this.checkUsable();
     const assign = leaderEpoch !== undefined;
+    const producerBatches: BatchProducerInfo[] = [];
     // Pass 1: framing, sizes, offsets, timestamps; nothing changes yet.
     let at = 0;
     let batches = 0;
@@ -481,6 +551,10 @@ export class Log {
       if (delta < 0) throw new StorageError('INVALID_RECORD', `negative last offset delta at ${at}`);
       const ts = readInt64Number(records, at + MAX_TIMESTAMP_AT);
       if (ts > maxTimestamp) maxTimestamp = ts;
+      if (records.readBigInt64BE(at + PRODUCER_ID_AT) >= 0n) {
+        const base = assign ? firstOffset + offsetCount : readInt64Number(records, at);
+        producerBatches.push(batchProducerInfo(records, at, base, base + delta, () => records.subarray(at, at + size)));
+      }
       if (assign) {
         offsetCount += delta + 1;
       } else {
@@ -498,6 +572,29 @@ export class Log {
     if (assign) lastOffset = firstOffset + offsetCount - 1;
     if (records.length > this.config['segment.bytes']) {
       throw new StorageError('RECORD_LIST_TOO_LARGE', `${records.length} bytes exceed segment.bytes ${this.config['segment.bytes']}`);
+    }
+
+    // Producer state: a retried batch is answered with its first offsets; a bad one is refused before anything is written.
+    let producerPlan: ReturnType<ProducerStateManager['plan']> | undefined;
+    if (producerBatches.length > 0) {
+      if (origin === 'client') {
+        for (const info of producerBatches) {
+          const dup = this.producerState.findDuplicate(info);
+          if (dup !== undefined) {
+            return {
+              duplicate: true,
+              firstOffset: dup.firstOffset,
+              lastOffset: dup.lastOffset,
+              maxTimestamp: -1,
+              logAppendTimeMs: -1,
+              logStartOffset: this.startOffset,
+              batchCount: 0,
+              sizeBytes: 0,
+            };
+          }
+        }
+      }
+      producerPlan = this.producerState.plan(producerBatches, origin);
     }
 
     const nowMs = this.clock.nowMs();
@@ -542,6 +639,10 @@ export class Log {
     }
     if (assign) this.leaderEpochCache.assign(leaderEpoch, firstOffset);
     this.nextOffset = lastOffset + 1;
+    if (producerPlan !== undefined) {
+      this.producerState.apply(producerPlan);
+      for (const txn of producerPlan.completed) this.onTxnCompleted(txn, segment);
+    }
     void this.leaderEpochCache.flush().catch((err: unknown) => this.goOffline(err));
 
     this.unflushedMessages += lastOffset - firstOffset + 1;
@@ -598,6 +699,7 @@ export class Log {
     if (baseOffset > this.nextOffset) this.nextOffset = baseOffset;
     const upTo = baseOffset;
     void this.flushRecoveryPoint(upTo).catch(() => undefined);
+    if (!old.isEmpty) void this.scheduleSnapshot(this.nextOffset, [old]).catch((err: unknown) => this.goOffline(err));
   }
 
   // ==========================================================================
@@ -714,6 +816,12 @@ export class Log {
     this.checkUsable();
     const logEnd = this.nextOffset;
     if (offset > logEnd || offset < this.startOffset) throw new OffsetOutOfRangeError(offset, this.startOffset, logEnd);
+    if (options.isolation === 'read_committed') {
+      const bound = this.lastStableOffset(Math.min(options.maxOffset ?? logEnd, logEnd));
+      const result = await this.read(offset, { ...options, maxOffset: bound, isolation: 'read_uncommitted' });
+      result.abortedTransactions = result.sizeBytes === 0 ? [] : this.abortedTransactionsIn(offset, result.nextOffset);
+      return result;
+    }
     const maxOffset = Math.min(options.maxOffset ?? logEnd, logEnd);
     const minOne = options.minOneBatch ?? true;
     const empty: LogReadResult = { chunks: [], sizeBytes: 0, nextOffset: offset, fromCache: false };
@@ -788,6 +896,197 @@ export class Log {
     return { offset: pick.offset, timestamp: pick.timestamp, leaderEpoch: batch.header.partitionLeaderEpoch };
   }
 
+
+  // ==========================================================================
+  // Producer state, transactions, last stable offset
+
+  /**
+   * The last stable offset: below the first open transaction, and never past
+   * `highWatermark` (the replica manager's; the log end when not given).
+   */
+  lastStableOffset(highWatermark: number = this.nextOffset): number {
+    const unstable = this.producerState.firstUnstableOffset();
+    return unstable === undefined ? highWatermark : Math.min(unstable, highWatermark);
+  }
+
+  /** Aborted transactions whose range overlaps [from, upTo), as Fetch reports them. */
+  abortedTransactionsIn(from: number, upTo: number): FetchAbortedTxn[] {
+    const out: FetchAbortedTxn[] = [];
+    // Entries are in marker order; those ending before `from` cannot overlap.
+    let lo = 0;
+    let hi = this.abortedTxns.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.abortedTxns[mid]!.lastOffset < from) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.abortedTxns.length; i++) {
+      const t = this.abortedTxns[i]!;
+      if (t.firstOffset < upTo) out.push({ producerId: t.producerId, firstOffset: t.firstOffset });
+    }
+    return out;
+  }
+
+  /** Every aborted transaction still indexed (tests, tools). */
+  abortedTransactionEntries(): readonly AbortedTxn[] {
+    return this.abortedTxns;
+  }
+
+  /** producer.id.expiration.ms: forgets idle producers with no open transaction. */
+  removeExpiredProducers(expirationMs: number, nowMs: number = this.clock.nowMs()): number {
+    if (this.offlineError !== undefined || this.closed) return 0;
+    return this.producerState.removeExpired(nowMs, expirationMs);
+  }
+
+  private onTxnCompleted(txn: CompletedTxn, segment: LogSegment): void {
+    if (!txn.aborted) return;
+    const entry: AbortedTxn = {
+      producerId: txn.producerId,
+      firstOffset: txn.firstOffset,
+      lastOffset: txn.lastOffset,
+      lastStableOffset: this.lastStableOffset(),
+    };
+    this.abortedTxns.push(entry);
+    this.io(() => {
+      const handle = this.fs.open(segment.filePath(TXN_INDEX_SUFFIX), 'create');
+      try {
+        handle.write(encodeAbortedTxn(entry), handle.sizeBytes());
+      } finally {
+        handle.close();
+      }
+    });
+  }
+
+  private snapshotPath(offset: number): string {
+    return joinPath(this.dir, offsetFileStem(offset) + SNAPSHOT_SUFFIX);
+  }
+
+  /** Offsets of the `.snapshot` files, newest first. */
+  private snapshotOffsets(): number[] {
+    const out: number[] = [];
+    for (const name of this.fs.readdir(this.dir)) {
+      const parsed = parseOffsetFileName(name);
+      if (parsed?.suffix === SNAPSHOT_SUFFIX) out.push(parsed.baseOffset);
+    }
+    return out.sort((a, b) => b - a);
+  }
+
+  /** The `.txnindex` entries of one segment, from memory. */
+  private txnEntriesOf(index: number): AbortedTxn[] {
+    const seg = this.segments[index]!;
+    const end = this.segments[index + 1]?.baseOffset ?? Infinity;
+    return this.abortedTxns.filter((t) => t.lastOffset >= seg.baseOffset && t.lastOffset < end);
+  }
+
+  /** Rewrites a segment's `.txnindex` from memory (synchronously, not synced); removes it when empty. */
+  private rewriteTxnIndex(index: number): void {
+    const path = this.segments[index]!.filePath(TXN_INDEX_SUFFIX);
+    const entries = this.txnEntriesOf(index);
+    if (entries.length === 0) {
+      if (this.fs.stat(path) !== undefined) this.fs.unlink(path);
+      return;
+    }
+    const handle = this.fs.open(path, 'create');
+    try {
+      handle.truncate(0);
+      handle.write(Buffer.concat(entries.map(encodeAbortedTxn)), 0);
+    } finally {
+      handle.close();
+    }
+  }
+
+  /**
+   * Writes a producer state snapshot at `offset` (which must be the log end
+   * at the time of the call: the state describes everything below it) once
+   * the data below it and the `.txnindex` entries are durable. Older
+   * snapshots beyond the newest few go.
+   */
+  private scheduleSnapshot(offset: number, segmentIndexes: readonly LogSegment[]): Promise<void> {
+    const bytes = this.producerState.encodeSnapshot();
+    const txnFiles = segmentIndexes.map((seg) => {
+      const i = this.segments.indexOf(seg);
+      return { path: seg.filePath(TXN_INDEX_SUFFIX), entries: i < 0 ? [] : this.txnEntriesOf(i) };
+    });
+    const truncationsAtStart = this.truncations;
+    const run = async (): Promise<void> => {
+      if (this.offlineError !== undefined || this.closed || this.truncations !== truncationsAtStart) return;
+      await this.ioAsync(async () => {
+        for (const f of txnFiles) {
+          if (f.entries.length > 0 && this.fs.stat(dirname(f.path)) !== undefined) await this.fs.writeFileAtomic(f.path, Buffer.concat(f.entries.map(encodeAbortedTxn)));
+        }
+        if (offset > this.nextOffset) return;
+        await this.fs.writeFileAtomic(this.snapshotPath(offset), bytes);
+        for (const old of this.snapshotOffsets().slice(SNAPSHOTS_KEPT)) this.fs.unlink(this.snapshotPath(old));
+      });
+    };
+    this.checkpointChain = this.checkpointChain.catch(() => undefined).then(run);
+    return this.checkpointChain;
+  }
+
+  /**
+   * Rebuilds producer state and the aborted-transaction list: the newest
+   * readable snapshot at or below the log end, then every batch after it.
+   * `.txnindex` entries below the snapshot come from the files; later ones
+   * from the replay, and the files of those segments are rewritten.
+   */
+  private rebuildProducerState(): void {
+    const end = this.nextOffset;
+    let from = this.segments[0]!.baseOffset;
+    this.producerState.clear();
+    for (const offset of this.snapshotOffsets()) {
+      if (offset > end) {
+        this.fs.unlink(this.snapshotPath(offset));
+        continue;
+      }
+      try {
+        this.producerState.loadSnapshot(this.fs.readFile(this.snapshotPath(offset)));
+        from = Math.max(offset, from);
+        break;
+      } catch (err) {
+        if (errorCode(err) !== undefined) throw err;
+        // A damaged snapshot is worth nothing: an older one or a longer replay will do.
+        this.fs.unlink(this.snapshotPath(offset));
+        this.producerState.clear();
+      }
+    }
+    const aborted: AbortedTxn[] = [];
+    for (const seg of this.segments) {
+      const path = seg.filePath(TXN_INDEX_SUFFIX);
+      if (this.fs.stat(path) === undefined) continue;
+      for (const t of decodeTxnIndex(this.fs.readFile(path))) if (t.lastOffset < from) aborted.push(t);
+    }
+    aborted.sort((a, b) => a.lastOffset - b.lastOffset);
+    this.abortedTxns = aborted;
+    const firstRewritten = this.segmentIndexFor(from);
+    this.forEachBatchFrom(from, (info) => {
+      for (const txn of this.producerState.replay([info])) {
+        if (txn.aborted) {
+          this.abortedTxns.push({ producerId: txn.producerId, firstOffset: txn.firstOffset, lastOffset: txn.lastOffset, lastStableOffset: this.producerState.firstUnstableOffset() ?? txn.lastOffset + 1 });
+        }
+      }
+    });
+    for (let i = firstRewritten; i < this.segments.length; i++) this.rewriteTxnIndex(i);
+  }
+
+  /** Calls `visit` with the producer fields of every producer batch from `from` to the log end (synchronous reads). */
+  private forEachBatchFrom(from: number, visit: (info: BatchProducerInfo) => void): void {
+    const scratch = Buffer.allocUnsafe(BATCH_HEADER_BYTES);
+    for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      const first = seg.findBatch(from);
+      if (first === undefined) continue;
+      let position = first.position;
+      for (;;) {
+        const loc = seg.readLocation(position, scratch);
+        if (loc === undefined || loc.sizeBytes < BATCH_HEADER_BYTES) break;
+        if (loc.lastOffset >= from && scratch.readBigInt64BE(PRODUCER_ID_AT) >= 0n) {
+          visit(batchProducerInfo(scratch, 0, loc.baseOffset, loc.lastOffset, () => seg.readBatch(loc)));
+        }
+        position += loc.sizeBytes;
+      }
+    }
+  }
+
   // ==========================================================================
   // Truncation, log start offset, retention
 
@@ -815,6 +1114,8 @@ export class Log {
       if (seg.sizeBytes === 0) newEnd = Math.max(newEnd, seg.baseOffset);
     });
     this.afterTruncate(newEnd);
+    this.abortedTxns = this.abortedTxns.filter((t) => t.lastOffset < newEnd);
+    this.io(() => this.rebuildProducerState());
     await this.ioAsync(async () => {
       await this.active.log.datasync();
       await this.fs.syncDir(this.dir);
@@ -837,6 +1138,11 @@ export class Log {
     this.startOffset = offset;
     this.afterTruncate(offset);
     this.leaderEpochCache.clear();
+    this.abortedTxns = [];
+    this.producerState.clear();
+    this.io(() => {
+      for (const o of this.snapshotOffsets()) this.fs.unlink(this.snapshotPath(o));
+    });
     await this.ioAsync(async () => {
       await this.syncSegments(this.segments);
       await this.fs.syncDir(this.dir);
@@ -864,7 +1170,7 @@ export class Log {
   private retire(seg: LogSegment, alreadyRenamed = false): void {
     seg.retired = true;
     if (!alreadyRenamed) seg.renameAll(DELETED_SUFFIX);
-    const paths = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX].map((s) => seg.filePath(s) + DELETED_SUFFIX);
+    const paths = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX].map((s) => seg.filePath(s) + DELETED_SUFFIX);
     this.scheduler.schedule(`delete ${seg.filePath(LOG_SUFFIX)}`, this.config['file.delete.delay.ms'], () => {
       seg.close();
       for (const p of paths) {
@@ -937,6 +1243,7 @@ export class Log {
       for (const seg of doomed) this.retire(seg);
     });
     const newStart = this.segments[0]!.baseOffset;
+    this.abortedTxns = this.abortedTxns.filter((t) => t.lastOffset >= newStart);
     if (newStart > this.startOffset) {
       this.startOffset = Math.min(newStart, this.nextOffset);
       this.leaderEpochCache.truncateFromStart(this.startOffset);
@@ -954,6 +1261,7 @@ export class Log {
     if (this.offlineError === undefined) {
       this.active.onBecomeInactive();
       await this.flushRecoveryPoint(this.nextOffset);
+      await this.scheduleSnapshot(this.nextOffset, this.segments);
       await this.leaderEpochCache.flush();
     }
     this.closed = true;
@@ -1025,6 +1333,8 @@ export class Log {
       // Cached batches of the replaced range are pre-compaction bytes: serve the cleaned ones.
       this.tail.dropBelow(this.segments[first + 1]!.baseOffset);
       for (const seg of old) this.retire(seg, seg.baseOffset === replacement.baseOffset);
+      // The old `.txnindex` files went with the old segments: the replacement's comes from memory.
+      this.rewriteTxnIndex(first);
     });
     await this.ioAsync(() => this.fs.syncDir(this.dir));
     return true;
