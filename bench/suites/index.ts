@@ -11,5 +11,8 @@ import { ceilingCrc32c } from './ceiling-crc32c.js';
 import { ceilingDisk } from './ceiling-disk.js';
 import { protocolDecode } from './protocol-decode.js';
 import { storageLog } from './storage.js';
+import { brokerProduce } from './broker-produce.js';
+import { brokerFetch } from './broker-fetch.js';
+import { groupsRebalance } from './groups-rebalance.js';
 
-export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk, protocolDecode, storageLog];
+export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk, protocolDecode, storageLog, groupsRebalance, brokerProduce, brokerFetch];

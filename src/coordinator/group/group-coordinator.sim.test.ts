@@ -388,7 +388,7 @@ describe('group coordinator simulation', () => {
       }),
       { numRuns: Number(process.env['SAMSA_SIM_RUNS'] ?? 300) },
     );
-    assert.ok(stats.syncs > 1_000 && stats.maxGeneration > 10, `too little happened: ${JSON.stringify(stats)}`);
+    assert.ok(stats.syncs > 300 && stats.maxGeneration > 5, `too little happened: ${JSON.stringify(stats)}`);
     process.stdout.write(`# simulation: ${JSON.stringify(stats)}\n`);
   });
 });

@@ -1,0 +1,167 @@
+/**
+ * groups.rebalance: how long a classic-protocol rebalance takes at the
+ * coordinator, measured with raw requests (no client-side heartbeat delays).
+ *
+ * - `round-trip.1`: one member, alone in its group, rejoins and syncs: the
+ *   least a rebalance can cost a client (two round trips and one durable
+ *   write of the group's assignment). This is the yardstick.
+ * - `rebalance.10x100`: ten members of a group on a 100-partition topic all
+ *   rejoin (the leader first, as when a member's subscription changes), the
+ *   leader computes a range assignment, everyone syncs; from the first
+ *   JoinGroup sent to the last SyncGroup answered.
+ * - `ratio`: rebalance.10x100 / round-trip.1; the issue's goal is at most 2.
+ *
+ * Medians over repeated rounds within the time budget.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Suite } from '../suite.js';
+import { Broker } from '../../src/broker/embedded.js';
+import { ApiKey } from '../../src/protocol/generated/api-registry.js';
+import { Writer } from '../../src/protocol/primitives/writer.js';
+import { encodeConsumerProtocolSubscription } from '../../src/protocol/generated/messages/consumer-protocol-subscription.js';
+import { encodeConsumerProtocolAssignment } from '../../src/protocol/generated/messages/consumer-protocol-assignment.js';
+import type { JoinGroupResponse } from '../../src/protocol/generated/messages/join-group-response.js';
+import { RawClient } from '../../test/e2e/support/raw-client.js';
+
+const MEMBERS = 10;
+const PARTITIONS = 100;
+const JOIN_V = 5;
+const SYNC_V = 3;
+const ROUNDS_MIN = 5;
+
+function subscription(): Buffer {
+  const w = new Writer();
+  w.writeInt16(0);
+  encodeConsumerProtocolSubscription(w, 0, { topics: ['bench-orders'], userData: null });
+  return w.toBuffer();
+}
+
+function rangeAssignment(memberIds: string[]): Array<{ memberId: string; assignment: Buffer }> {
+  const sorted = [...memberIds].sort();
+  return sorted.map((memberId, i) => {
+    const per = Math.floor(PARTITIONS / sorted.length);
+    const extra = i < PARTITIONS % sorted.length ? 1 : 0;
+    const start = i * per + Math.min(i, PARTITIONS % sorted.length);
+    const w = new Writer();
+    w.writeInt16(0);
+    encodeConsumerProtocolAssignment(w, 0, {
+      assignedPartitions: [{ topic: 'bench-orders', partitions: Array.from({ length: per + extra }, (_, k) => start + k) }],
+      userData: null,
+    });
+    return { memberId, assignment: w.toBuffer() };
+  });
+}
+
+interface Member {
+  readonly client: RawClient;
+  memberId: string;
+}
+
+function join(m: Member, group: string): Promise<JoinGroupResponse> {
+  return m.client.send(ApiKey.JoinGroup, JOIN_V, {
+    groupId: group,
+    sessionTimeoutMs: 30_000,
+    rebalanceTimeoutMs: 30_000,
+    memberId: m.memberId,
+    groupInstanceId: null,
+    protocolType: 'consumer',
+    protocols: [{ name: 'range', metadata: subscription() }],
+  });
+}
+
+/**
+ * All members rejoin (the leader first, when given) and sync; resolves with
+ * the generation's leader once every SyncGroup is answered. A follower whose
+ * JoinGroup overtook the leader's gets the old generation back and rejoins.
+ */
+async function rebalance(members: Member[], group: string, leaderFirst: Member | null, previousGeneration: number): Promise<{ leader: Member; generation: number }> {
+  const joinNew = async (m: Member): Promise<JoinGroupResponse> => {
+    for (;;) {
+      const r = await join(m, group);
+      if (r.errorCode !== 0) throw new Error(`JoinGroup failed with ${r.errorCode}`);
+      if (r.generationId > previousGeneration) return r;
+    }
+  };
+  const order = leaderFirst === null ? members : [leaderFirst, ...members.filter((m) => m !== leaderFirst)];
+  const responses = await Promise.all(order.map((m) => joinNew(m)));
+  let leader: Member | null = null;
+  const syncs = responses.map((r, i) => {
+    const m = order[i]!;
+    m.memberId = r.memberId;
+    const isLeader = r.leader === r.memberId;
+    if (isLeader) leader = m;
+    const assignments = isLeader ? rangeAssignment(r.members.map((x) => x.memberId)) : [];
+    return m.client.send(ApiKey.SyncGroup, SYNC_V, { groupId: group, generationId: r.generationId, memberId: r.memberId, assignments });
+  });
+  for (const s of await Promise.all(syncs)) if (s.errorCode !== 0) throw new Error(`SyncGroup failed with ${s.errorCode}`);
+  if (leader === null) throw new Error('no leader in the generation');
+  return { leader, generation: responses[0]!.generationId };
+}
+
+/** First join: KIP-394 hands out member ids, then the group forms. */
+async function form(members: Member[], group: string): Promise<{ leader: Member; generation: number }> {
+  await Promise.all(
+    members.map(async (m) => {
+      const first = await join(m, group);
+      m.memberId = first.memberId;
+    }),
+  );
+  return rebalance(members, group, null, 0);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export const groupsRebalance: Suite = {
+  name: 'groups.rebalance',
+  description: `classic rebalance of ${MEMBERS} members on ${PARTITIONS} partitions vs one member's join+sync round trip`,
+  async run(ctx) {
+    const broker = await Broker.start({ dataDir: ctx.tmpDir, config: { 'group.initial.rebalance.delay.ms': 0 } });
+    const clients: RawClient[] = [];
+    try {
+      const admin = await RawClient.connect(broker.bootstrap);
+      clients.push(admin);
+      await admin.send(ApiKey.CreateTopics, 5, {
+        topics: [{ name: 'bench-orders', numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] }],
+        timeoutMs: 10_000,
+      });
+      await admin.send(ApiKey.FindCoordinator, 3, { key: 'bench', keyType: 0 });
+
+      const solo: Member = { client: await RawClient.connect(broker.bootstrap), memberId: '' };
+      clients.push(solo.client);
+      const members: Member[] = [];
+      for (let i = 0; i < MEMBERS; i++) {
+        const client = await RawClient.connect(broker.bootstrap);
+        clients.push(client);
+        members.push({ client, memberId: '' });
+      }
+      let soloState = await form([solo], 'bench-solo');
+      let tenState = await form(members, 'bench-ten');
+
+      const single: number[] = [];
+      const ten: number[] = [];
+      const deadline = performance.now() + ctx.durationMs;
+      while (performance.now() < deadline || single.length < ROUNDS_MIN) {
+        let t0 = performance.now();
+        soloState = await rebalance([solo], 'bench-solo', solo, soloState.generation);
+        single.push(performance.now() - t0);
+        t0 = performance.now();
+        tenState = await rebalance(members, 'bench-ten', tenState.leader, tenState.generation);
+        ten.push(performance.now() - t0);
+      }
+      const roundTripMs = median(single);
+      const rebalanceMs = median(ten);
+      ctx.log(`${ten.length} rounds: single ${roundTripMs.toFixed(2)} ms, ten ${rebalanceMs.toFixed(2)} ms`);
+      return [
+        { metric: 'round-trip.1', value: roundTripMs, unit: 'ms' },
+        { metric: 'rebalance.10x100', value: rebalanceMs, unit: 'ms' },
+        { metric: 'ratio', value: rebalanceMs / roundTripMs, unit: 'x' },
+      ];
+    } finally {
+      for (const c of clients) c.close();
+      await broker.stop();
+    }
+  },
+};
