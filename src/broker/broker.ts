@@ -23,6 +23,7 @@ import { clearCleanShutdown, formatStorage, readStorage, StorageNotFormattedErro
 import { ReplicaManager } from './replica/replica-manager.js';
 import { SocketServer } from './network/socket-server.js';
 import { createDispatcher } from './dispatcher.js';
+import { stopGroupCoordinator } from '../coordinator/group/group-coordinator-service.js';
 import { advertisedVersions, handlerTable } from './handlers/index.js';
 import { METADATA_VERSION_MAX } from './handlers/18-api-versions.js';
 import type { BrokerContext } from './handlers/handler.js';
@@ -204,6 +205,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     logger.info({}, 'shutting down');
     const draining = Promise.all(servers.map((s) => s.shutdown(SHUTDOWN_GRACE_MS)));
     replicas.wakeAll();
+    stopGroupCoordinator(context);
     await draining;
     await replicas.close(Number(brokerEpoch));
     quorum.close();

@@ -180,3 +180,30 @@ test('groups protocol: bad input gets Kafka\'s error codes and leaves other grou
     await broker.stop();
   }
 });
+
+test('groups protocol: stopping the broker answers a parked JoinGroup at once (NOT_COORDINATOR)', async () => {
+  const broker = await Broker.start({ config: { 'group.initial.rebalance.delay.ms': 0 } });
+  const a = await RawClient.connect(broker.bootstrap);
+  const b = await RawClient.connect(broker.bootstrap);
+  try {
+    await findCoordinator(a, 'parked');
+    const ja = await joinDynamic(a, 'parked');
+    await a.send(ApiKey.SyncGroup, SYNC_V, { groupId: 'parked', generationId: ja.generationId, memberId: ja.memberId, assignments: [] });
+    // b's join starts a rebalance that waits up to 10 s for a: it stays parked.
+    const parked = joinDynamic(b, 'parked');
+    await new Promise<void>((resolve, reject) => {
+      const poll = (): void => {
+        heartbeat(a, 'parked', ja.generationId, ja.memberId).then((code) => (code === ErrorCode.REBALANCE_IN_PROGRESS ? resolve() : setTimeout(poll, 20)), reject);
+      };
+      poll();
+    });
+    const startedMs = Date.now();
+    await broker.stop();
+    assert.ok(Date.now() - startedMs < 2_000, `stop did not wait for the rebalance (${Date.now() - startedMs} ms)`);
+    const answer = await parked.catch(() => null);
+    if (answer !== null) assert.equal(answer.errorCode, ErrorCode.NOT_COORDINATOR);
+  } finally {
+    a.close();
+    b.close();
+  }
+});

@@ -400,3 +400,8 @@ export function groupRequestContext(ctx: {
 }): RequestContext {
   return { apiVersion: ctx.apiVersion, clientId: ctx.header.clientId ?? '', clientHost: clientHostOf(ctx.connection.remoteAddress) };
 }
+
+/** Stops a broker's group coordinator, if it ever started: parked requests are answered NOT_COORDINATOR. */
+export function stopGroupCoordinator(broker: GroupBrokerServices): void {
+  services.get(broker)?.stop();
+}
