@@ -1,0 +1,167 @@
+/**
+ * The clients in the matrix: how to find each one's version (or why it is
+ * missing), how to run one scenario with it, and which scenarios it cannot
+ * express at all (with the reason; such a cell is "unsupported", never a pass).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compatDir, packageVersion, repoRoot } from './drivers/common.js';
+import type { ScenarioId } from './scenarios.js';
+
+export const python = '/usr/bin/python3';
+const driversDir = fileURLToPath(new URL('./drivers/', import.meta.url));
+
+export interface Command {
+  readonly cmd: string;
+  readonly args: readonly string[];
+}
+
+export interface ClientSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly language: string;
+  /** How it gets onto a CI machine (shown in the docs). */
+  readonly installedBy: string;
+  /** The version, or throws saying why the client is not usable here. */
+  version(): string;
+  /** Work to do once before the first scenario (e.g. compile a Go driver). */
+  prepare?(): void;
+  command(scenario: ScenarioId, bootstrap: string): Command;
+  readonly unsupported: Partial<Record<ScenarioId, string>>;
+}
+
+function nodeDriver(file: string): (scenario: ScenarioId, bootstrap: string) => Command {
+  return (scenario, bootstrap) => ({ cmd: process.execPath, args: [join(driversDir, file), scenario, bootstrap] });
+}
+
+function pythonModuleVersion(expr: string, what: string): string {
+  const r = spawnSync(python, ['-c', `print(${expr})`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${what} not importable with ${python}: ${r.stderr.trim().split('\n').at(-1) ?? r.error?.message}`);
+  return r.stdout.trim();
+}
+
+const saramaBinary = join(repoRoot, 'dist', 'test', 'compat', 'sarama-driver');
+const saramaSource = join(compatDir, 'go', 'sarama', 'main.go');
+/** Debian's GOPATH holding the packaged sarama and its dependencies. */
+const gopath = '/usr/share/gocode';
+
+export const clients: readonly ClientSpec[] = [
+  {
+    id: 'samsa',
+    name: 'Samsa client (samsa/client)',
+    language: 'TypeScript',
+    installedBy: 'this repository',
+    version: () => (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version,
+    command: nodeDriver('samsa.js'),
+    unsupported: {},
+  },
+  {
+    id: 'kafkajs',
+    name: 'kafkajs',
+    language: 'JavaScript',
+    installedBy: 'root devDependency',
+    version: () => packageVersion('kafkajs'),
+    command: nodeDriver('kafkajs.js'),
+    unsupported: {
+      'compression-snappy': 'kafkajs ships only gzip; snappy needs a third-party codec package (kafkajs-snappy)',
+      'compression-lz4': 'kafkajs ships only gzip; lz4 needs a third-party codec package (kafkajs-lz4)',
+      'compression-zstd': 'kafkajs ships only gzip; zstd needs a third-party codec package (@kafkajs/zstd)',
+    },
+  },
+  {
+    id: 'platformatic',
+    name: '@platformatic/kafka',
+    language: 'TypeScript',
+    installedBy: 'test/compat/package.json',
+    version: () => packageVersion('@platformatic/kafka'),
+    command: nodeDriver('platformatic.js'),
+    unsupported: {
+      'compression-zstd': 'its zstd codec uses node:zlib zstd, which needs Node 22 (this runs on Node 20)',
+    },
+  },
+  {
+    id: 'node-rdkafka',
+    name: 'node-rdkafka (librdkafka)',
+    language: 'JavaScript + C',
+    installedBy: 'test/compat/package.json (librdkafka compiled from source)',
+    version: () => packageVersion('node-rdkafka'),
+    command: nodeDriver('rdkafka.js'),
+    unsupported: {},
+  },
+  {
+    id: 'kcat',
+    name: 'kcat (librdkafka)',
+    language: 'C (CLI)',
+    installedBy: 'Debian package kcat',
+    version: () => {
+      const r = spawnSync('kcat', ['-V'], { encoding: 'utf8' });
+      if (r.error !== undefined) throw new Error(`kcat not installed: ${r.error.message}`);
+      const m = /Version (\S+).*librdkafka (\S+)/.exec(r.stdout + r.stderr);
+      if (m === null) throw new Error('kcat -V printed no version');
+      return `${m[1]} (librdkafka ${m[2]})`;
+    },
+    command: nodeDriver('kcat.js'),
+    unsupported: {
+      'metadata-admin': 'kcat cannot create or delete topics (it only lists metadata with -L)',
+      transactions: 'kcat has no transactional producer',
+      'delete-records': 'kcat has no DeleteRecords',
+      configs: 'kcat has no config admin',
+    },
+  },
+  {
+    id: 'confluent-kafka-python',
+    name: 'confluent-kafka (Python, librdkafka)',
+    language: 'Python',
+    installedBy: 'Debian package python3-confluent-kafka',
+    version: () => {
+      const v = pythonModuleVersion("__import__('confluent_kafka').version()[0], __import__('confluent_kafka').libversion()[0]", 'confluent_kafka');
+      const [py, lib] = v.split(' ');
+      return `${py} (librdkafka ${lib})`;
+    },
+    command: (scenario, bootstrap) => ({ cmd: python, args: [join(compatDir, 'python', 'confluent_driver.py'), scenario, bootstrap] }),
+    unsupported: {
+      'delete-records': "confluent-kafka 1.7 has no AdminClient.delete_records (added in 2.4)",
+    },
+  },
+  {
+    id: 'kafka-python',
+    name: 'kafka-python',
+    language: 'Python',
+    installedBy: 'Debian packages python3-kafka, python3-snappy, python3-lz4, python3-zstandard',
+    version: () => pythonModuleVersion("__import__('kafka').__version__", 'kafka'),
+    command: (scenario, bootstrap) => ({ cmd: python, args: [join(compatDir, 'python', 'kafka_python_driver.py'), scenario, bootstrap] }),
+    unsupported: {
+      'idempotent-produce': 'kafka-python 2.0 has no idempotent producer (added in 2.1)',
+      transactions: 'kafka-python 2.0 has no transactions (added in 2.1)',
+      'delete-records': 'kafka-python 2.0 has no delete_records (added in 2.1)',
+    },
+  },
+  {
+    id: 'sarama',
+    name: 'sarama (Go)',
+    language: 'Go',
+    installedBy: 'Debian packages golang-go, golang-github-shopify-sarama-dev (GOPATH mode)',
+    version: () => {
+      const r = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'golang-github-shopify-sarama-dev'], { encoding: 'utf8' });
+      if (r.status !== 0 || r.stdout.trim() === '') throw new Error('golang-github-shopify-sarama-dev is not installed');
+      const go = spawnSync('go', ['version'], { encoding: 'utf8' });
+      if (go.error !== undefined) throw new Error(`go not installed: ${go.error.message}`);
+      return r.stdout.trim().replace(/-\d+$/, '');
+    },
+    prepare: () => {
+      if (existsSync(saramaBinary) && statSync(saramaBinary).mtimeMs >= statSync(saramaSource).mtimeMs) return;
+      mkdirSync(join(repoRoot, 'dist', 'test', 'compat'), { recursive: true });
+      const r = spawnSync('go', ['build', '-o', saramaBinary, saramaSource], {
+        encoding: 'utf8',
+        env: { ...process.env, GO111MODULE: 'off', GOPATH: gopath },
+      });
+      if (r.status !== 0) throw new Error(`go build of the sarama driver failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-5).join(' | ')}`);
+    },
+    command: (scenario, bootstrap) => ({ cmd: saramaBinary, args: [scenario, bootstrap] }),
+    unsupported: {
+      transactions: 'sarama 1.22 has no transactional producer (added in 1.37)',
+    },
+  },
+];
