@@ -9,9 +9,8 @@
  * away. With --group, starts from the group's committed offsets and commits
  * what it printed (every auto.commit.interval.ms and on exit).
  *
- * Until the client's Consumer lands this reads through a small assign-mode
- * fetcher: a --group here does not join the group (no rebalancing with other
- * members), it only reads and commits the group's offsets.
+ * With --group it is a member of that group (rebalancing with the others);
+ * without, it reads every partition itself and leaves no group behind.
  */
 import {
   UsageError,
@@ -34,8 +33,7 @@ import {
 } from './lib/common.js';
 import { includeListPattern } from './lib/admin-helpers.js';
 import { formatRecord, formatterConfig } from './lib/formatter.js';
-import type { ConsumedRecord, ResetPolicy } from './lib/fetcher.js';
-import { commitPositions, openSource, type StartAt } from './lib/subscription.js';
+import { consumerOptions, openConsumer, type StartAt } from './lib/subscription.js';
 
 const DEFAULT_FORMATTERS = new Set([
   'kafka.tools.DefaultMessageFormatter',
@@ -103,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
   const group = groups.size === 1 ? [...groups][0]! : undefined;
   if (group !== undefined && partitionText !== undefined) throw new UsageError('Options group and partition cannot be specified together.');
 
-  let reset: ResetPolicy = fromBeginning ? 'earliest' : 'latest';
+  let reset: 'earliest' | 'latest' | 'none' = fromBeginning ? 'earliest' : 'latest';
   const resetProp = consumerProps.get('auto.offset.reset');
   if (resetProp !== undefined) {
     if (fromBeginning && resetProp !== 'earliest') {
@@ -145,17 +143,16 @@ export async function main(argv: string[]): Promise<number> {
   const formatter = formatterConfig(formatterProps);
   const skipOnError = flag(opts, 'skipMessageOnError');
 
-  const autoCommit = group !== undefined && (consumerProps.get('enable.auto.commit') ?? 'true').trim().toLowerCase() === 'true';
-  const autoCommitIntervalMs = numberProp(consumerProps, 'auto.commit.interval.ms') ?? 5000;
-  const client = clientOptions(bootstrap, consumerProps, consumerProps.get('client.id') ?? 'console-consumer');
-  const fetcherOptions = {
-    isolationLevel: isolation === 'read_committed' ? 1 : 0,
-    reset,
-    maxWaitMs: numberProp(consumerProps, 'fetch.max.wait.ms') ?? 500,
-    minBytes: numberProp(consumerProps, 'fetch.min.bytes') ?? 1,
-    maxBytes: numberProp(consumerProps, 'fetch.max.bytes') ?? 52_428_800,
-    partitionMaxBytes: numberProp(consumerProps, 'max.partition.fetch.bytes') ?? 1_048_576,
-  };
+  const autoCommit = (consumerProps.get('enable.auto.commit') ?? 'true').trim().toLowerCase() === 'true';
+  const options = consumerOptions(
+    {
+      ...clientOptions(bootstrap, consumerProps, consumerProps.get('client.id') ?? 'console-consumer'),
+      autoOffsetReset: reset,
+      enableAutoCommit: autoCommit,
+      isolationLevel: isolation,
+    },
+    consumerProps,
+  );
 
   // ---------------------------------------------------------------------------
   let count = 0;
@@ -173,44 +170,34 @@ export async function main(argv: string[]): Promise<number> {
   process.stdout.on('error', () => {
     stdoutGone = true;
   });
+  const signalExit = (): number => (signal === 'SIGTERM' ? 143 : 130);
 
-  const startedMs = Date.now();
-  const opened = await openSource(client, fetcherOptions, {
+  const consumer = await openConsumer(options, {
     ...(topic !== undefined ? { topic } : { include: includeListPattern(includeText!) }),
     ...(partition !== undefined ? { partition } : {}),
     ...(group !== undefined ? { group } : {}),
     start,
     allowAutoCreate: (consumerProps.get('allow.auto.create.topics') ?? 'true').trim().toLowerCase() === 'true',
-    deadlineMs: startedMs + timeoutMs,
+    deadlineMs: Date.now() + timeoutMs,
     isCancelled: () => signal !== null,
   });
-  if (opened === null) {
+  if (consumer === null) {
     removeShutdown();
     reportCount();
-    return signal === null ? 0 : signal === 'SIGTERM' ? 143 : 130;
+    return signal === null ? 0 : signalExit();
   }
-  const { cluster, fetcher } = opened;
-  // Next offset to commit per partition: where we started, then past each printed record.
-  const consumed = new Map<string, { topic: string; partition: number; offset: bigint }>();
-  for (const p of opened.partitions) consumed.set(`${p.topic}\u0000${p.partition}`, { ...p });
-  let lastCommitMs = Date.now();
-  const commit = async (): Promise<void> => {
-    if (!autoCommit) return;
-    lastCommitMs = Date.now();
-    await commitPositions(cluster, group!, [...consumed.values()]);
-  };
 
   let failure: unknown = null;
   try {
     let lastRecordMs = Date.now();
-    outer: while (signal === null && !stdoutGone && (maxMessages < 0 || count < maxMessages)) {
-      const waitMs = Math.min(1000, lastRecordMs + timeoutMs - Date.now());
+    while (signal === null && !stdoutGone && (maxMessages < 0 || count < maxMessages)) {
+      const waitMs = Math.min(500, lastRecordMs + timeoutMs - Date.now());
       if (waitMs <= 0) break;
-      const records: ConsumedRecord[] = await fetcher.poll(waitMs);
+      // Never take more than we will print: what is taken counts as consumed for commits.
+      const records = await consumer.poll({ timeoutMs: waitMs, ...(maxMessages >= 0 ? { maxRecords: maxMessages - count } : {}) });
       if (records.length > 0) lastRecordMs = Date.now();
       const chunks: Buffer[] = [];
       for (const r of records) {
-        if (maxMessages >= 0 && count >= maxMessages) break;
         count++;
         try {
           if (!noop) chunks.push(formatRecord(formatter, r));
@@ -221,26 +208,22 @@ export async function main(argv: string[]): Promise<number> {
           }
           printErr(`Error processing message, skipping this message: ${error instanceof Error ? error.message : String(error)}`);
         }
-        consumed.set(`${r.topic}\u0000${r.partition}`, { topic: r.topic, partition: r.partition, offset: r.offset + 1n });
       }
       await flushOut(chunks);
-      if (stdoutGone) {
-        printErr('Unable to write to standard out, closing consumer.');
-        break outer;
-      }
-      if (autoCommit && Date.now() - lastCommitMs >= autoCommitIntervalMs) await commit();
+      if (stdoutGone) printErr('Unable to write to standard out, closing consumer.');
     }
-    await commit();
   } catch (error) {
     failure = error;
   } finally {
-    await fetcher.close();
-    await cluster.close();
+    // Everything printed is done with: an empty poll marks the last batch consumed, so that
+    // close() commits it (with a group and auto-commit) before leaving the group.
+    await consumer.poll({ timeoutMs: 0, maxRecords: 0 }).catch(() => []);
+    await consumer.close().catch(() => {});
     removeShutdown();
   }
   reportCount();
   if (failure !== null) throw failure;
-  if (signal !== null) return signal === 'SIGTERM' ? 143 : 130;
+  if (signal !== null) return signalExit();
   return 0;
 }
 

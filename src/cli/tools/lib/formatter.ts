@@ -5,9 +5,21 @@
  * like, and the deserializers a user can name by Kafka's class names.
  */
 import { UsageError } from './common.js';
-import type { ConsumedRecord } from './fetcher.js';
+import type { RecordHeader } from '../../../protocol/records/record.js';
 
 export type Deserializer = (bytes: Buffer) => string;
+
+/** What the formatter needs of a consumed record. */
+export interface FormattableRecord {
+  partition: number;
+  offset: bigint;
+  timestamp: number;
+  /** 0 CreateTime (the default), 1 LogAppendTime. */
+  timestampType?: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
 
 export interface FormatterConfig {
   printTimestamp: boolean;
@@ -99,7 +111,7 @@ function render(cfg: FormatterConfig, bytes: Buffer | null, deserializer: Deseri
 }
 
 /** One record as the bytes Kafka's console consumer prints for it. */
-export function formatRecord(cfg: FormatterConfig, r: ConsumedRecord): Buffer {
+export function formatRecord(cfg: FormatterConfig, r: FormattableRecord): Buffer {
   const parts: Buffer[] = [];
   const sep = (more: boolean): void => {
     parts.push(more ? cfg.keySeparator : cfg.lineSeparator);
