@@ -55,6 +55,8 @@ export interface DeadLetterOptions {
   backoffMs?: number;
   /** The dead-letter topic, or a function of the source topic. Default `<topic>.dlq`. */
   topic?: string | ((sourceTopic: string) => string);
+  /** Produce dead letters with this producer (not closed by the consumer). Default: one the consumer creates with default options. */
+  producer?: Producer;
 }
 
 export interface ConsumerOptions extends ClientOptions {
@@ -195,6 +197,8 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   private pollCursor = 0;
   private autoCommitTimer: NodeJS.Timeout | null = null;
   private lastHandedOut: ConsumerMessage | null = null;
+  /** What the last public poll() returned: consumed once the user polls again or closes. */
+  private lastUserBatch: ConsumerMessage[] = [];
   private dlqProducer: Producer | null = null;
 
   constructor(options: ConsumerOptions) {
@@ -963,8 +967,17 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   // ---------------------------------------------------------------------------
   // Reading
 
-  /** Returns buffered messages (up to maxRecords), waiting up to timeoutMs for the first. */
+  /**
+   * Returns buffered messages (up to maxRecords), waiting up to timeoutMs for
+   * the first. They count as consumed at the next poll() or at close().
+   */
   async poll(options: PollOptions = {}): Promise<ConsumerMessage[]> {
+    const out = await this.pollInternal(options);
+    this.lastUserBatch = out;
+    return out;
+  }
+
+  private async pollInternal(options: PollOptions): Promise<ConsumerMessage[]> {
     if (this.closing) return [];
     await this.connect();
     if (this.mode === 'none') throw new KafkaConfigError('subscribe() or assign() first');
@@ -1023,7 +1036,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerMessage, void, undefined> {
     try {
       while (!this.closing) {
-        const batch = await this.poll({ timeoutMs: 1000 });
+        const batch = await this.pollInternal({ timeoutMs: 1000 });
         for (const message of batch) {
           if (this.closing) return;
           if (!this.stillOwned(message)) continue;
@@ -1053,7 +1066,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
    */
   async run(handlers: RunOptions): Promise<void> {
     while (!this.closing) {
-      const batch = await this.poll({ timeoutMs: 1000 });
+      const batch = await this.pollInternal({ timeoutMs: 1000 });
       const byPartition = new Map<string, ConsumerMessage[]>();
       for (const m of batch) {
         const k = tpKey(m.topic, m.partition);
@@ -1107,9 +1120,9 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   private async sendToDeadLetter(message: ConsumerMessage, error: unknown, attempts: number): Promise<void> {
     const dlq = this.options.deadLetter!;
     const topic = typeof dlq.topic === 'function' ? dlq.topic(message.topic) : dlq.topic ?? `${message.topic}.dlq`;
-    this.dlqProducer ??= new Producer({ ...this.dlqClientOptions(), lingerMs: 0 });
+    const producer = dlq.producer ?? (this.dlqProducer ??= new Producer({ ...this.dlqClientOptions(), lingerMs: 0 }));
     const err = error instanceof Error ? error : new Error(String(error));
-    await this.dlqProducer.send({
+    await producer.send({
       topic,
       key: message.key,
       value: message.value,
@@ -1149,6 +1162,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
         await this.connecting;
         if (this.autoCommit) {
           if (this.lastHandedOut !== null) this.markConsumed(this.lastHandedOut);
+          for (const m of this.lastUserBatch) this.markConsumed(m);
           await this.commitConsumed().catch((error: unknown) => this.cluster.logger.warn({ error: String(error) }, 'final commit failed'));
         }
         if (this.mode === 'subscribe') {

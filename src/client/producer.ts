@@ -264,7 +264,7 @@ export class Producer {
       throw new UnsupportedVersionError(
         'InitProducerId',
         `broker ${connection.address} does not support InitProducerId, which the idempotent producer needs; ` +
-          'pass idempotent: false (with acks 1 or 0) to produce without it',
+          'pass idempotent: false to produce without it',
       );
     }
     const response = await this.cluster.retry(async () => {
