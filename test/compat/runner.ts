@@ -52,6 +52,15 @@ function timeoutFor(scenario: ScenarioId, base: number): number {
   return scenario === 'consumer-group' || scenario === 'transactions' ? base * 2 : base;
 }
 
+/** Keeps error texts stable across runs (ports, librdkafka log timestamps), so the docs only change with results. */
+function normalize(text: string): string {
+  return text
+    .replace(/(127\.0\.0\.1|localhost):\d+/g, '$1:PORT')
+    .replace(/%\d\|\d+\.\d+\|/g, '%')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 function runOne(cmd: string, args: readonly string[], timeoutMs: number): Promise<{ ok: boolean; error: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -83,7 +92,8 @@ function runOne(cmd: string, args: readonly string[], timeoutMs: number): Promis
       const failLine = stderr.split('\n').reverse().find((l) => l.startsWith('FAIL: '));
       const tail = (stderr.trim() || stdout.trim()).split('\n').slice(-3).join(' | ');
       const errorLine = stderr.split('\n').find((l) => /Error\b/.test(l));
-      const why = failLine?.slice('FAIL: '.length) ?? errorLine?.trim() ?? (tail || `exit ${code ?? signal}`);
+      let why = failLine?.slice('FAIL: '.length) ?? errorLine?.trim() ?? (tail || `exit ${code ?? signal}`);
+      why = normalize(why);
       resolve({ ok: false, error: timedOut ? `timed out after ${timeoutMs} ms${why ? ` (${why})` : ''}` : why });
     });
   });
