@@ -23,7 +23,7 @@ import { clearCleanShutdown, formatStorage, readStorage, StorageNotFormattedErro
 import { ReplicaManager } from './replica/replica-manager.js';
 import { SocketServer } from './network/socket-server.js';
 import { createDispatcher } from './dispatcher.js';
-import { stopGroupCoordinator } from '../coordinator/group/group-coordinator-service.js';
+import { startGroupCoordinator, stopGroupCoordinator } from '../coordinator/group/group-coordinator-service.js';
 import { advertisedVersions, handlerTable } from './handlers/index.js';
 import { METADATA_VERSION_MAX } from './handlers/18-api-versions.js';
 import type { BrokerContext } from './handlers/handler.js';
@@ -140,10 +140,13 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     metadataVersion: METADATA_VERSION_MAX,
   };
   const dispatch = createDispatcher(table, context);
+  // Groups and committed offsets are loaded before the first request (and session timers run from now).
+  await startGroupCoordinator(context);
 
   const servers: SocketServer[] = [];
   const bound: BoundListener[] = [];
   const closeAll = async (): Promise<void> => {
+    stopGroupCoordinator(context);
     await Promise.all(servers.map((s) => s.shutdown(0)));
     await replicas.close(-1);
     quorum.close();

@@ -3,16 +3,21 @@
  * a static member (KIP-345) restarting within its session timeout keeps its
  * partitions without a rebalance, and bad input (unknown member, stale
  * generation, a commit during a rebalance, an oversized metadata blob) gets
- * Kafka's error codes without disturbing another group.
+ * Kafka's error codes without disturbing another group, and a restarted
+ * broker has its groups and offsets loaded before the first request.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 import { Broker } from '../../src/index.js';
 import { ApiKey } from '../../src/protocol/generated/api-registry.js';
 import { ErrorCode } from '../../src/protocol/errors/index.js';
 import { Writer } from '../../src/protocol/primitives/writer.js';
 import { encodeConsumerProtocolSubscription } from '../../src/protocol/generated/messages/consumer-protocol-subscription.js';
 import type { JoinGroupResponse } from '../../src/protocol/generated/messages/join-group-response.js';
+import type { Logger } from '../../src/broker/logger.js';
 import { RawClient } from './support/raw-client.js';
 
 const JOIN_V = 5;
@@ -31,10 +36,17 @@ async function findCoordinator(client: RawClient, group: string): Promise<void> 
   assert.equal(r.errorCode, ErrorCode.NONE);
 }
 
-function join(client: RawClient, group: string, memberId: string, groupInstanceId: string | null, metadata = subscription(['orders'])): Promise<JoinGroupResponse> {
+function join(
+  client: RawClient,
+  group: string,
+  memberId: string,
+  groupInstanceId: string | null,
+  metadata = subscription(['orders']),
+  sessionTimeoutMs = 10_000,
+): Promise<JoinGroupResponse> {
   return client.send(ApiKey.JoinGroup, JOIN_V, {
     groupId: group,
-    sessionTimeoutMs: 10_000,
+    sessionTimeoutMs,
     rebalanceTimeoutMs: 10_000,
     memberId,
     groupInstanceId,
@@ -205,5 +217,103 @@ test('groups protocol: stopping the broker answers a parked JoinGroup at once (N
   } finally {
     a.close();
     b.close();
+  }
+});
+
+/** A logger that keeps the messages, to see what the broker did during start-up. */
+function recordingLogger(messages: string[]): Logger {
+  const keep = (_fields: object, message?: string): void => {
+    if (message !== undefined) messages.push(message);
+  };
+  return { debug: keep, info: keep, warn: keep, error: keep };
+}
+
+test('groups protocol: a restarted broker serves its groups and offsets from the first request; members that never return expire', async () => {
+  const dataDir = mkdtempSync(joinPath(tmpdir(), 'samsa-groups-restart-'));
+  // Short sessions so the expiry below takes about a second.
+  const config = { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 500 };
+  const SESSION_MS = 1_000;
+  let broker = await Broker.start({ dataDir, config });
+  const clients: RawClient[] = [];
+  try {
+    const a = await RawClient.connect(broker.bootstrap);
+    clients.push(a);
+    await a.send(ApiKey.CreateTopics, 5, { topics: [{ name: 'orders', numPartitions: 6, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5_000 });
+    await findCoordinator(a, 'kept');
+    const first = await join(a, 'kept', '', null, subscription(['orders']), SESSION_MS);
+    const ja = await join(a, 'kept', first.memberId, null, subscription(['orders']), SESSION_MS);
+    assert.equal(ja.errorCode, ErrorCode.NONE);
+    const sync = await a.send(ApiKey.SyncGroup, SYNC_V, {
+      groupId: 'kept', generationId: ja.generationId, memberId: ja.memberId, assignments: [{ memberId: ja.memberId, assignment: Buffer.from('all six') }],
+    });
+    assert.equal(sync.errorCode, ErrorCode.NONE);
+    const commit = await a.send(ApiKey.OffsetCommit, 8, {
+      groupId: 'kept', generationIdOrMemberEpoch: ja.generationId, memberId: ja.memberId, groupInstanceId: null,
+      topics: [{ name: 'orders', partitions: [{ partitionIndex: 2, committedOffset: 42n, committedMetadata: 'm' }] }],
+    });
+    assert.equal(commit.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+    // An assign() consumer: no group membership, generation -1.
+    const simple = await a.send(ApiKey.OffsetCommit, 8, {
+      groupId: 'simple', generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
+      topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 7n, committedMetadata: null }] }],
+    });
+    assert.equal(simple.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+
+    // The member does not leave: the broker stops under it.
+    a.close();
+    await broker.stop();
+    const messages: string[] = [];
+    broker = await Broker.start({ dataDir, config, logger: recordingLogger(messages) });
+    assert.ok(messages.includes('loaded group metadata'), `__consumer_offsets loaded during start-up: ${JSON.stringify(messages)}`);
+
+    const b = await RawClient.connect(broker.bootstrap);
+    clients.push(b);
+    // No FindCoordinator first: the state is there already.
+    const listed = await b.send(ApiKey.ListGroups, 4, { statesFilter: [] });
+    assert.deepEqual(
+      listed.groups.map((g) => [g.groupId, g.groupState, g.protocolType]).sort(),
+      [['kept', 'Stable', 'consumer'], ['simple', 'Empty', '']],
+    );
+    const described = await b.send(ApiKey.DescribeGroups, 5, { groups: ['kept'], includeAuthorizedOperations: false });
+    const g = described.groups[0]!;
+    assert.equal(g.groupState, 'Stable');
+    assert.equal(g.protocolData, 'range');
+    assert.deepEqual(g.members.map((m) => [m.memberId, m.memberAssignment.toString()]), [[ja.memberId, 'all six']]);
+    const fetched = await b.send(ApiKey.OffsetFetch, 8, {
+      groups: [
+        { groupId: 'kept', topics: [{ name: 'orders', partitionIndexes: [2, 3] }] },
+        { groupId: 'simple', topics: null },
+      ],
+      requireStable: true,
+    });
+    const offsets = fetched.groups.map((fg) => [fg.groupId, fg.topics.flatMap((t) => t.partitions.map((p) => [t.name, p.partitionIndex, Number(p.committedOffset), p.metadata]))]);
+    assert.deepEqual(JSON.parse(JSON.stringify(offsets)), [
+      ['kept', [['orders', 2, 42, 'm'], ['orders', 3, -1, '']]],
+      ['simple', [['orders', 0, 7, '']]], // null metadata is stored as '', as in Kafka
+    ]);
+    const metadata = await b.send(ApiKey.Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    assert.deepEqual(
+      metadata.topics.map((t) => [t.name, t.isInternal]).sort(),
+      [['__consumer_offsets', true], ['orders', false]],
+      'all topics include __consumer_offsets, marked internal (clients filter it)',
+    );
+
+    // The member never comes back: its session, running since the load, expires and the group empties.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const now = await b.send(ApiKey.DescribeGroups, 5, { groups: ['kept'], includeAuthorizedOperations: false });
+      if (now.groups[0]!.groupState === 'Empty') {
+        assert.equal(now.groups[0]!.members.length, 0);
+        break;
+      }
+      assert.ok(Date.now() < deadline, `the restored member expires (state ${now.groups[0]!.groupState})`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const after = await b.send(ApiKey.OffsetFetch, 8, { groups: [{ groupId: 'kept', topics: [{ name: 'orders', partitionIndexes: [2] }] }], requireStable: true });
+    assert.equal(after.groups[0]!.topics[0]!.partitions[0]!.committedOffset, 42n, 'offsets outlive the membership');
+  } finally {
+    for (const c of clients) c.close();
+    await broker.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });

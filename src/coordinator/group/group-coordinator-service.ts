@@ -1,7 +1,8 @@
 /**
  * The group coordinator inside a running broker: it owns the
  * `__consumer_offsets` topic (creating it on first use), loads each partition
- * this node leads by replaying its records, writes the coordinator's records
+ * this node leads by replaying its records (at broker start, and when it
+ * gains a partition), writes the coordinator's records
  * as batches (answering once they are flushed), and drives the coordinator's
  * timers with one real, unref'd timer.
  *
@@ -399,6 +400,19 @@ export function groupRequestContext(ctx: {
   readonly connection: { readonly remoteAddress: string };
 }): RequestContext {
   return { apiVersion: ctx.apiVersion, clientId: ctx.header.clientId ?? '', clientHost: clientHostOf(ctx.connection.remoteAddress) };
+}
+
+/**
+ * Loads every `__consumer_offsets` partition this node leads, for the broker
+ * to await before it binds its listeners: groups and offsets are then served
+ * from the first request, and the session timers of members restored from the
+ * log run from start-up (a member that never comes back expires even if no
+ * client asks about its group). Without the topic there is nothing to load;
+ * FindCoordinator creates it on first use.
+ */
+export async function startGroupCoordinator(broker: GroupBrokerServices): Promise<void> {
+  const loading = groupCoordinatorFor(broker).refreshOwnership();
+  if (loading !== null) await loading;
 }
 
 /** Stops a broker's group coordinator, if it ever started: parked requests are answered NOT_COORDINATOR. */
