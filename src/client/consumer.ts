@@ -187,8 +187,10 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   private groupWake: (() => void) | null = null;
   private assignedPartitionCounts = new Map<string, number>();
   private lastPollMs = Date.now();
+  /** Left the group because the application stopped polling; rejoin on the next poll. */
+  private leftForPollTimeout = false;
   private lastHeartbeatOkMs = Date.now();
-  private joinedOnce: Array<() => void> = [];
+  private joinedOnce: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
 
   // Fetching.
   private readonly leadersFetching = new Set<number>();
@@ -261,19 +263,17 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     this.subscription = [...new Set(topics)].sort();
     this.cluster.addTopics(this.subscription);
     this.rejoinNeeded = true;
-    const joined = new Promise<void>((resolve) => this.joinedOnce.push(resolve));
+    this.lastPollMs = Date.now();
+    const joined = new Promise<void>((resolve, reject) => this.joinedOnce.push({ resolve, reject }));
     this.startGroupLoop();
-    await Promise.race([joined, this.fatalPromise()]);
+    await joined;
   }
 
-  private fatalPromise(): Promise<never> {
-    return new Promise((_, reject) => {
-      const check = (): void => {
-        if (this.fatalError !== null) reject(this.fatalError);
-        else if (!this.closing) setTimeout(check, 50).unref();
-      };
-      check();
-    });
+  /** A failure the group loop cannot recover from: surfaces in subscribe() and poll(). */
+  private setFatal(error: unknown): void {
+    this.fatalError = error instanceof Error ? error : new Error(String(error));
+    for (const waiter of this.joinedOnce.splice(0)) waiter.reject(this.fatalError);
+    this.wakeDataWaiters();
   }
 
   /** Consumes exactly these partitions, without a group rebalance (commits still go to groupId if set). */
@@ -463,6 +463,11 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   private async groupLoop(): Promise<void> {
     let failures = 0;
     while (!this.closing && this.mode === 'subscribe') {
+      if (this.leftForPollTimeout) {
+        // Out of the group until the application polls again.
+        await this.waitGroup(this.heartbeatIntervalMs);
+        continue;
+      }
       if (this.rejoinNeeded || this.generationId < 0) {
         try {
           await this.joinGroup();
@@ -470,8 +475,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
         } catch (error) {
           if (this.closing) return;
           if (!isRetriable(error)) {
-            this.fatalError = error instanceof Error ? error : new Error(String(error));
-            this.wakeDataWaiters();
+            this.setFatal(error);
             return;
           }
           this.cluster.logger.warn({ error: String(error) }, 'join failed; retrying');
@@ -481,11 +485,12 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       }
       await this.waitGroup(this.heartbeatIntervalMs);
       if (this.closing || this.rejoinNeeded) continue;
-      if (Date.now() - this.lastPollMs > this.maxPollIntervalMs && this.lastPollMs > 0) {
+      if (Date.now() - this.lastPollMs > this.maxPollIntervalMs) {
         // The application stopped reading: give the partitions to someone who will (as Java does).
         this.cluster.logger.warn({ groupId: this.groupId }, 'max.poll.interval.ms exceeded; leaving the group');
+        this.leftForPollTimeout = true;
+        await this.revoke([...this.partitions.values()]);
         await this.leaveGroup();
-        this.lastPollMs = 0;
         continue;
       }
       await this.heartbeat();
@@ -519,8 +524,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     } catch (error) {
       if (!isRetriable(error)) {
         if (KafkaProtocolError.is(error, 'FENCED_INSTANCE_ID')) {
-          this.fatalError = error as Error;
-          this.wakeDataWaiters();
+          this.setFatal(error);
         }
         this.cluster.logger.warn({ error: String(error) }, 'heartbeat failed');
       }
@@ -658,7 +662,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     this.lastHeartbeatOkMs = Date.now();
     const assignment = decodeAssignment(sync.assignment);
     await this.applyAssignment(assignment.partitions);
-    for (const resolve of this.joinedOnce.splice(0)) resolve();
+    for (const waiter of this.joinedOnce.splice(0)) waiter.resolve();
   }
 
   private async computeAssignments(protocolName: string | null, members: Array<{ memberId: string; groupInstanceId: string | null; metadata: Buffer }>) {
@@ -676,7 +680,8 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       const info = this.cluster.topic(t);
       if (info !== undefined) counts.set(t, info.partitions.length);
     }
-    this.assignedPartitionCounts = counts;
+    // Missing topics count as 0 so that their creation later triggers a rebalance.
+    this.assignedPartitionCounts = new Map(topics.map((t) => [t, counts.get(t) ?? 0]));
     const result = assignor.assign(subscriptions, counts);
     return subscriptions.map((m) => ({ memberId: m.memberId, assignment: encodeAssignment({ partitions: result.get(m.memberId) ?? [], userData: null }) }));
   }
@@ -984,7 +989,11 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     // Everything handed out before this call is done with.
     for (const s of this.partitions.values()) if (s.position !== null) s.consumed = s.position;
     this.lastPollMs = Date.now();
-    if (this.mode === 'subscribe' && this.generationId < 0) this.startGroupLoop();
+    if (this.leftForPollTimeout) {
+      this.leftForPollTimeout = false;
+      this.rejoinNeeded = true;
+    }
+    if (this.mode === 'subscribe' && (this.generationId < 0 || this.rejoinNeeded)) this.startGroupLoop();
     const deadline = Date.now() + (options.timeoutMs ?? 1000);
     const maxRecords = options.maxRecords ?? this.maxPollRecords;
     for (;;) {
@@ -1157,6 +1166,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     if (this.autoCommitTimer !== null) clearInterval(this.autoCommitTimer);
     this.wakeDataWaiters();
     this.wakeGroup();
+    for (const waiter of this.joinedOnce.splice(0)) waiter.reject(new ClientClosedError('consumer'));
     if (this.connecting !== null) {
       try {
         await this.connecting;

@@ -116,6 +116,31 @@ test('cooperative-sticky: a joining member takes partitions without anyone losin
   await Promise.all([a.close(), b.close()]);
 });
 
+test('a member that stops reading for max.poll.interval.ms leaves; the other takes over', async () => {
+  await admin.createTopics([{ name: 'g-slow', numPartitions: 2 }]);
+  const slow = consumer('slow-group', { partitionAssignors: ['roundrobin'], maxPollIntervalMs: 600 });
+  const busy = consumer('slow-group', { partitionAssignors: ['roundrobin'] });
+  await slow.subscribe(['g-slow']);
+  await busy.subscribe(['g-slow']);
+  await until(() => slow.assignment().length === 1 && busy.assignment().length === 1, 15_000, [slow, busy]);
+  // Only `busy` keeps polling from here on.
+  await until(() => busy.assignment().length === 2, 15_000, [busy]);
+  assert.deepEqual(slow.assignment(), []);
+  await Promise.all([slow.close(), busy.close()]);
+});
+
+test('a topic created after subscribe() is picked up by the group leader', async () => {
+  const c = consumer('late-group', { partitionAssignors: ['range'], metadataMaxAgeMs: 200 });
+  await c.subscribe(['g-late']);
+  assert.deepEqual(c.assignment(), []);
+  await admin.createTopics([{ name: 'g-late', numPartitions: 2 }]);
+  await producer.send({ topic: 'g-late', partition: 1, value: 'hello' });
+  const [m] = await drain([c], 1);
+  assert.equal(m!.value!.toString(), 'hello');
+  assert.equal(c.assignment().length, 2);
+  await c.close();
+});
+
 test('auto-commit on close; a new member resumes after the committed offset; for await', async () => {
   await admin.createTopics([{ name: 'g-resume', numPartitions: 1 }]);
   await produce('g-resume', 10);
