@@ -88,7 +88,10 @@ export const clients: readonly ClientSpec[] = [
     installedBy: 'test/compat/package.json (librdkafka compiled from source)',
     version: () => packageVersion('node-rdkafka'),
     command: nodeDriver('rdkafka.js'),
-    unsupported: {},
+    unsupported: {
+      'delete-records': "node-rdkafka's AdminClient has only createTopic, deleteTopic and createPartitions",
+      configs: "node-rdkafka's AdminClient has no DescribeConfigs/AlterConfigs",
+    },
   },
   {
     id: 'kcat',
