@@ -1,136 +1,344 @@
 /**
- * Produce (key 0), versions 3-11.
+ * Produce (key 0), versions 0-11.
  *
- * Each partition's data must be exactly one RecordBatch v2 (what v3+
- * requires). The batch stays opaque: its header and CRC32C are checked, its
- * size against the topic's max.message.bytes, its timestamps against
- * message.timestamp.before/after.max.ms (on the header's base and max
- * timestamps, not per record), then the log assigns offsets by rewriting the
- * base offset in place. LogAppendTime topics get the broker's clock stamped
- * into the header. Batches are stored with the producer's compression
- * (compression.type=producer); other topic compression types are not
- * applied yet.
+ * Hot path (v3+, a v2 batch in the topic's codec, CreateTime within the
+ * limits): the batch stays opaque. Its header and CRC32C are checked, its
+ * size against the topic's max.message.bytes, its max timestamp against
+ * message.timestamp.after.max.ms, then the log assigns offsets by rewriting
+ * the base offset in place. No record is decoded.
  *
- * Appends happen synchronously, in request order, before anything awaits.
- * acks=1 answers after the append; acks=-1 after the group-committed
- * fdatasync of every partition written; acks=0 gets no response, and when a
- * partition failed the connection is closed instead, as Kafka does, so the
- * client notices and refreshes its metadata.
+ * Slow paths, each decoding the batch's records:
+ *  - v0-2 send message sets of magic 0/1: up-converted to one v2 batch
+ *    before the append (the log stores v2 only);
+ *  - message.timestamp.before.max.ms set (the batch header has no minimum
+ *    timestamp), or a max timestamp past the after limit: every record is
+ *    checked, and the ones out of range are reported one by one in
+ *    record_errors (KIP-467, v8+) with INVALID_TIMESTAMP; records without a
+ *    timestamp (-1) are not checked, as in Kafka;
+ *  - the topic's compression.type is a codec (not `producer`) other than
+ *    the batch's: the batch is rebuilt in that codec, keeping its producer
+ *    id, epoch, sequence, timestamps and headers.
+ * LogAppendTime topics skip the timestamp checks; the log stamps the time.
  *
- * Versions 0-2 (message format v0/v1) are not served. v5 adds the log start
- * offset; v8 per-record errors (KIP-467; we report the batch as a whole);
- * v9 flexible; v10 the current leader on NOT_LEADER errors.
+ * Appends happen synchronously, in request order, before anything awaits,
+ * except while an acks=all group commit of that partition is syncing: then
+ * they are held and written right after it, in order (see
+ * replica/group-commit.ts). acks=1 answers after the append; acks=-1 after
+ * the group-committed fdatasync of every partition written; acks=0 gets no
+ * response, and when a partition failed the connection is closed instead, as
+ * Kafka does, so the client notices and refreshes its metadata.
+ *
+ * Versions: v2 adds the log append time; v3 transactional id and v2
+ * batches only, exactly one per partition; v5 the log start offset; v8
+ * per-record errors and the error message; v9 flexible; v10 the current
+ * leader on NOT_LEADER errors.
  */
 import { ApiKey } from '../../protocol/generated/api-registry.js';
 import { ErrorCode, errorByName } from '../../protocol/errors/index.js';
 import type {
+  ProduceResponseBatchIndexAndErrorMessageInput,
   ProduceResponsePartitionProduceResponseInput,
   ProduceResponseTopicProduceResponseInput,
 } from '../../protocol/generated/messages/produce-response.js';
-import { iterateBatches, validateBatch } from '../../protocol/records/index.js';
+import type { ProduceRequestPartitionProduceData } from '../../protocol/generated/messages/produce-request.js';
+import {
+  MAGIC_AT,
+  NO_TIMESTAMP,
+  TimestampType,
+  buildRecordBatch,
+  decodeRecordBatch,
+  iterateBatches,
+  legacyMessageSetToBatch,
+  validateBatch,
+  type BatchHeader,
+  type DecodedBatch,
+} from '../../protocol/records/index.js';
+import { DecodeError } from '../../protocol/primitives/decode-error.js';
+import { InvalidRecordsError } from '../../protocol/records/invalid-records-error.js';
+import { compressionCodecFromName, type CompressionCodec } from '../../protocol/compression/codec.js';
 import { CloseConnection } from '../network/connection.js';
 import { StorageError } from '../../storage/errors.js';
 import { topicConfigValue } from '../config/topic-config.js';
 import type { Partition } from '../replica/replica-manager.js';
-import { defineHandler } from './handler.js';
+import type { AppendResult } from '../replica/partition-log.js';
+import { groupCommitFor } from '../replica/group-commit.js';
+import type { MetadataImage } from '../../metadata/image.js';
+import { defineHandler, type RequestContext } from './handler.js';
 
 const LONG_MAX = '9223372036854775807';
+/** Where the magic byte sits in both a v2 batch and a legacy message (after offset, length, epoch or crc). */
+const FORMAT_MAGIC_AT = MAGIC_AT;
+/** A legacy message's attributes follow its magic byte. */
+const LEGACY_ATTRIBUTES_AT = MAGIC_AT + 1;
+
+type PartitionResponse = ProduceResponsePartitionProduceResponseInput;
+type Topic = NonNullable<ReturnType<MetadataImage['topic']>>;
 
 function limitMs(text: string | undefined): number {
   return text === undefined || text === LONG_MAX ? Number.POSITIVE_INFINITY : Number(text);
 }
 
+function failure(index: number, errorCode: number, errorMessage: string | null = null, recordErrors: ProduceResponseBatchIndexAndErrorMessageInput[] = []): PartitionResponse {
+  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage, recordErrors };
+}
+
+function decodeFailure(index: number, err: unknown): PartitionResponse {
+  if (err instanceof InvalidRecordsError) return failure(index, errorByName(err.errorName).code, err.message);
+  if (err instanceof DecodeError) return failure(index, ErrorCode.CORRUPT_MESSAGE, err.message);
+  throw err;
+}
+
+/** The topic's codec when compression.type names one other than the batch's; null to keep the batch as it is. */
+function targetCodec(compressionType: string, batchCodec: number): CompressionCodec | null {
+  if (compressionType === 'producer') return null;
+  const codec = compressionCodecFromName(compressionType === 'uncompressed' ? 'none' : compressionType);
+  return codec === null || codec === batchCodec ? null : codec;
+}
+
+/** Rebuilds a decoded batch with another codec, keeping everything else the producer set. */
+function rebuild(decoded: DecodedBatch, compression: CompressionCodec): Buffer {
+  const h = decoded.header;
+  return buildRecordBatch({
+    records: decoded.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp, offsetDelta: r.offsetDelta, attributes: r.attributes })),
+    compression,
+    baseOffset: 0,
+    producerId: h.producerId,
+    producerEpoch: h.producerEpoch,
+    baseSequence: h.baseSequence,
+    transactional: h.isTransactional,
+    timestampType: h.timestampType,
+    baseTimestamp: h.baseTimestamp,
+    maxTimestamp: h.maxTimestamp,
+    lastOffsetDelta: h.lastOffsetDelta,
+  });
+}
+
+interface TimestampLimits {
+  nowMs: number;
+  beforeMs: number;
+  afterMs: number;
+}
+
+function outOfRange(timestamp: number, limits: TimestampLimits): boolean {
+  return timestamp !== NO_TIMESTAMP && (limits.nowMs - timestamp > limits.beforeMs || timestamp - limits.nowMs > limits.afterMs);
+}
+
+/** Record errors for the records whose timestamps are out of range; empty when all are fine. */
+function timestampErrors(decoded: DecodedBatch, limits: TimestampLimits): ProduceResponseBatchIndexAndErrorMessageInput[] {
+  const errors: ProduceResponseBatchIndexAndErrorMessageInput[] = [];
+  decoded.records.forEach((r, batchIndex) => {
+    if (outOfRange(r.timestamp, limits)) {
+      errors.push({
+        batchIndex,
+        batchIndexErrorMessage: `timestamp ${r.timestamp} is outside [now - message.timestamp.before.max.ms, now + message.timestamp.after.max.ms] = [${limits.nowMs - limits.beforeMs}, ${limits.nowMs + limits.afterMs}]`,
+      });
+    }
+  });
+  return errors;
+}
+
+/** A partition ready to be appended: the v2 batch to write and where. */
+interface Prepared {
+  partition: Partition;
+  batch: Buffer;
+}
+
+/**
+ * Checks one partition's records and turns them into the v2 batch to
+ * append; a response when they are refused.
+ */
+function prepare(data: ProduceRequestPartitionProduceData, topic: Topic, partition: Partition, ctx: RequestContext): Prepared | PartitionResponse {
+  const index = data.index;
+  const config = ctx.broker.config;
+  const records = data.records;
+  const v3Rule = 'Produce requests from version 3 on must contain exactly one record batch of format v2';
+  if (records === null || records.length <= LEGACY_ATTRIBUTES_AT) return failure(index, ErrorCode.INVALID_RECORD, 'The record set is empty or too short');
+
+  const maxMessageBytes = Number(topicConfigValue(config, topic.configs, 'max.message.bytes'));
+  if (records.length > maxMessageBytes) {
+    return failure(index, ErrorCode.MESSAGE_TOO_LARGE, `The record set is ${records.length} bytes, more than max.message.bytes ${maxMessageBytes}`);
+  }
+  const compressionType = topicConfigValue(config, topic.configs, 'compression.type') ?? 'producer';
+  const logAppendTime = topicConfigValue(config, topic.configs, 'message.timestamp.type') === 'LogAppendTime';
+  const limits: TimestampLimits = {
+    nowMs: ctx.broker.clock.nowMs(),
+    beforeMs: limitMs(topicConfigValue(config, topic.configs, 'message.timestamp.before.max.ms')),
+    afterMs: limitMs(topicConfigValue(config, topic.configs, 'message.timestamp.after.max.ms')),
+  };
+
+  const magic = records.readInt8(FORMAT_MAGIC_AT);
+  let batch: Buffer;
+  let header: BatchHeader;
+  let decoded: DecodedBatch | undefined;
+  if (magic === 0 || magic === 1) {
+    if (ctx.apiVersion >= 3) return failure(index, ErrorCode.INVALID_RECORD, v3Rule);
+    // Slow path: an old producer's message set becomes one v2 batch.
+    try {
+      const firstCodec = records.readInt8(LEGACY_ATTRIBUTES_AT) & 0x07;
+      const converted = legacyMessageSetToBatch(records, { compression: targetCodec(compressionType, firstCodec) ?? undefined });
+      decoded = decodeRecordBatch(converted, 0, { origin: 'client' });
+      batch = converted;
+      header = decoded.header;
+    } catch (err) {
+      return decodeFailure(index, err);
+    }
+  } else {
+    const walk = iterateBatches(records);
+    if (walk.badLength || walk.tailOffset !== records.length) return failure(index, ErrorCode.CORRUPT_MESSAGE, 'The record set is cut short or has a bad length');
+    if (walk.batches.length !== 1) return failure(index, ErrorCode.INVALID_RECORD, v3Rule);
+    const check = validateBatch(records, 0, records.length, { origin: 'client' });
+    if (!check.ok) return failure(index, errorByName(check.error).code, check.message);
+    batch = records;
+    header = check.header;
+  }
+
+  if (!logAppendTime && header.timestampType === TimestampType.createTime) {
+    // The header's max timestamp bounds every record from above; nothing bounds them from below.
+    const needRecords = limits.beforeMs !== Number.POSITIVE_INFINITY || outOfRange(header.maxTimestamp, limits);
+    if (needRecords) {
+      try {
+        decoded ??= decodeRecordBatch(batch, 0, { origin: 'client' });
+      } catch (err) {
+        return decodeFailure(index, err);
+      }
+      const recordErrors = timestampErrors(decoded, limits);
+      if (recordErrors.length > 0) {
+        return failure(index, ErrorCode.INVALID_TIMESTAMP, `${recordErrors.length} of ${decoded.records.length} records have a timestamp out of range: ${recordErrors[0]!.batchIndexErrorMessage}`, recordErrors);
+      }
+    }
+  }
+
+  const codec = batch === records ? targetCodec(compressionType, header.compression) : null;
+  if (codec !== null) {
+    // Slow path: the topic wants another codec than the producer used.
+    try {
+      decoded ??= decodeRecordBatch(batch, 0, { origin: 'client' });
+      batch = rebuild(decoded, codec);
+    } catch (err) {
+      return decodeFailure(index, err);
+    }
+  }
+  return { partition, batch };
+}
+
+function appended(index: number, result: AppendResult): PartitionResponse {
+  return {
+    index,
+    errorCode: ErrorCode.NONE,
+    baseOffset: BigInt(result.firstOffset),
+    logAppendTimeMs: BigInt(result.logAppendTimeMs),
+    logStartOffset: BigInt(result.logStartOffset),
+    errorMessage: null,
+  };
+}
+
 export const produceHandler = defineHandler({
   apiKey: ApiKey.Produce,
-  minVersion: 3,
+  minVersion: 0,
   maxVersion: 11,
   handle(request, ctx) {
     const { acks } = request;
     const image = ctx.broker.image();
-    const now = ctx.broker.clock.nowMs();
-    const written: Array<{ partition: Partition; response: ProduceResponsePartitionProduceResponseInput }> = [];
+    const logger = ctx.broker.logger;
     let failed = false;
+    /** Partitions whose append waits behind a group commit, with where to put the answer. */
+    const held: Array<Promise<void>> = [];
+    const written = new Set<Partition>();
+
+    const appendFailure = (index: number, partition: Partition, err: unknown): PartitionResponse => {
+      failed = true;
+      if (err instanceof StorageError) return failure(index, errorByName(err.kafkaError).code, err.message);
+      logger.error({ err, topic: partition.topic, partition: index }, 'append failed');
+      return failure(index, ErrorCode.KAFKA_STORAGE_ERROR);
+    };
 
     const responses: ProduceResponseTopicProduceResponseInput[] = request.topicData.map((topicData) => {
       const topic = image.topic(topicData.name);
-      return {
-        name: topicData.name,
-        partitionResponses: topicData.partitionData.map((data): ProduceResponsePartitionProduceResponseInput => {
-          const answer = (errorCode: number, errorMessage: string | null = null): ProduceResponsePartitionProduceResponseInput => {
-            if (errorCode !== ErrorCode.NONE) failed = true;
-            return { index: data.index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage };
-          };
-          if (acks !== -1 && acks !== 0 && acks !== 1) return answer(ErrorCode.INVALID_REQUIRED_ACKS);
-          const partitionImage = topic?.partitions[data.index];
-          const partition = partitionImage === undefined ? undefined : ctx.broker.replicas.partition(topic!.topicId, data.index);
-          if (topic === undefined || partition === undefined) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-          if (partitionImage!.leader !== ctx.broker.nodeId) return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      const partitionResponses: PartitionResponse[] = topicData.partitionData.map((data, slot): PartitionResponse => {
+        const refuse = (errorCode: number): PartitionResponse => {
+          failed = true;
+          return failure(data.index, errorCode);
+        };
+        if (acks !== -1 && acks !== 0 && acks !== 1) return refuse(ErrorCode.INVALID_REQUIRED_ACKS);
+        const partitionImage = topic?.partitions[data.index];
+        const partition = partitionImage === undefined ? undefined : ctx.broker.replicas.partition(topic!.topicId, data.index);
+        if (topic === undefined || partition === undefined) return refuse(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        if (partitionImage!.leader !== ctx.broker.nodeId) return refuse(ErrorCode.NOT_LEADER_OR_FOLLOWER);
 
-          const records = data.records;
-          if (records === null || records.length === 0) {
-            return answer(ErrorCode.INVALID_RECORD, 'Produce requests from version 3 on must contain exactly one record batch');
-          }
-          const walk = iterateBatches(records);
-          if (walk.badLength || walk.tailOffset !== records.length) return answer(ErrorCode.CORRUPT_MESSAGE, 'The record set is cut short or has a bad length');
-          if (walk.batches.length !== 1) {
-            return answer(ErrorCode.INVALID_RECORD, 'Produce requests from version 3 on must contain exactly one record batch');
-          }
-          const maxMessageBytes = Number(topicConfigValue(ctx.broker.config, topic.configs, 'max.message.bytes'));
-          if (records.length > maxMessageBytes) {
-            return answer(ErrorCode.MESSAGE_TOO_LARGE, `The batch is ${records.length} bytes, more than max.message.bytes ${maxMessageBytes}`);
-          }
-          const check = validateBatch(records, 0, records.length, { origin: 'client' });
-          if (!check.ok) return answer(errorByName(check.error).code, check.message);
-
-          const timestampType = topicConfigValue(ctx.broker.config, topic.configs, 'message.timestamp.type');
-          const logAppendTime = timestampType === 'LogAppendTime';
-          if (!logAppendTime) {
-            const beforeMs = limitMs(topicConfigValue(ctx.broker.config, topic.configs, 'message.timestamp.before.max.ms'));
-            const afterMs = limitMs(topicConfigValue(ctx.broker.config, topic.configs, 'message.timestamp.after.max.ms'));
-            const { baseTimestamp, maxTimestamp } = check.header;
-            if ((baseTimestamp >= 0 && now - baseTimestamp > beforeMs) || maxTimestamp - now > afterMs) {
-              return answer(ErrorCode.INVALID_TIMESTAMP, 'A record timestamp is outside the range message.timestamp.before.max.ms/after.max.ms allows');
-            }
-          }
-
-          let appended;
-          try {
-            appended = partition.log.append(records, partition.leaderEpoch);
-          } catch (err) {
-            if (err instanceof StorageError) return answer(errorByName(err.kafkaError).code, err.message);
-            ctx.broker.logger.error({ err, topic: topic.name, partition: data.index }, 'append failed');
-            return answer(ErrorCode.KAFKA_STORAGE_ERROR);
-          }
+        const prepared = prepare(data, topic, partition, ctx);
+        if (!('batch' in prepared)) {
+          failed = true;
+          return prepared;
+        }
+        const { batch } = prepared;
+        const run = (): AppendResult => {
+          const result = partition.log.append(batch, partition.leaderEpoch);
           partition.notifyAppend();
-          const response: ProduceResponsePartitionProduceResponseInput = {
-            index: data.index,
-            errorCode: ErrorCode.NONE,
-            baseOffset: BigInt(appended.firstOffset),
-            logAppendTimeMs: BigInt(appended.logAppendTimeMs),
-            logStartOffset: BigInt(appended.logStartOffset),
-            errorMessage: null,
-          };
-          written.push({ partition, response });
-          return response;
-        }),
-      };
+          return result;
+        };
+        let result: AppendResult | Promise<AppendResult>;
+        try {
+          result = groupCommitFor(partition.log).append(run);
+        } catch (err) {
+          return appendFailure(data.index, partition, err);
+        }
+        if (result instanceof Promise) {
+          const placeholder = failure(data.index, ErrorCode.NONE);
+          held.push(
+            result.then(
+              (r) => {
+                partitionResponses[slot] = appended(data.index, r);
+                written.add(partition);
+              },
+              (err: unknown) => {
+                partitionResponses[slot] = appendFailure(data.index, partition, err);
+              },
+            ),
+          );
+          return placeholder;
+        }
+        written.add(partition);
+        return appended(data.index, result);
+      });
+      return { name: topicData.name, partitionResponses };
     });
 
-    if (acks === 0) {
-      if (failed) throw new CloseConnection('an acks=0 produce failed');
-      return null;
-    }
     const result = { responses, throttleTimeMs: 0 };
-    if (acks !== -1 || written.length === 0) return result;
-    return Promise.all(
-      written.map(({ partition, response }) =>
-        partition.log.flush().catch((err: unknown) => {
-          ctx.broker.logger.error({ err, topic: partition.topic, partition: partition.index }, 'flush failed');
-          response.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
-          response.baseOffset = -1n;
-        }),
-      ),
-    ).then(() => result);
+    const finish = (): typeof result | null => {
+      if (acks === 0) {
+        if (failed) throw new CloseConnection('an acks=0 produce failed');
+        return null;
+      }
+      return result;
+    };
+    if (held.length === 0 && (acks !== -1 || written.size === 0)) return finish();
+    return Promise.all(held).then(async () => {
+      if (acks === -1 && written.size > 0) {
+        const flushFailed = new Set<Partition>();
+        await Promise.all(
+          [...written].map((partition) =>
+            groupCommitFor(partition.log)
+              .durable()
+              .catch((err: unknown) => {
+                logger.error({ err, topic: partition.topic, partition: partition.index }, 'flush failed');
+                flushFailed.add(partition);
+              }),
+          ),
+        );
+        if (flushFailed.size > 0) {
+          for (const t of responses) {
+            for (const p of t.partitionResponses) {
+              const partition = [...flushFailed].find((f) => f.topic === t.name && f.index === p.index);
+              if (partition !== undefined && p.errorCode === ErrorCode.NONE) {
+                p.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+                p.baseOffset = -1n;
+              }
+            }
+          }
+        }
+      }
+      return finish();
+    });
   },
   errorResponse(request, errorCode) {
     return {

@@ -7,7 +7,8 @@
  * - Backpressure: reading pauses while `inFlightMax` requests are unanswered
  *   or the socket's write buffer is full, and resumes when both clear.
  * - A frame that breaks the rules closes this connection only.
- * - Responses are written corked, one writev for everything that is ready.
+ * - Responses are written corked, one writev for everything that is ready
+ *   by the end of the current event-loop turn.
  */
 import type { Socket } from 'node:net';
 import { FrameDecoder } from './frame-decoder.js';
@@ -49,6 +50,7 @@ export class Connection implements ConnectionInfo {
   private readPaused = false;
   private waitingForDrain = false;
   private closed = false;
+  private flushScheduled = false;
   private readonly closeListeners: Array<() => void> = [];
   private readonly idleListeners: Array<() => void> = [];
 
@@ -159,7 +161,20 @@ export class Connection implements ConnectionInfo {
     if (this.closed) return;
     slot.done = true;
     slot.chunks = chunks;
-    if (this.slots[0] !== slot) return;
+    if (this.slots[0] !== slot || this.flushScheduled) return;
+    // Write at the end of this turn of the event loop rather than now: every
+    // response that becomes ready meanwhile (the rest of a pipelined burst, a
+    // group commit's waiters) goes out in the same writev. On loopback each
+    // send system call also runs the receiver's TCP path, so one per response
+    // is what bounded small-response throughput.
+    this.flushScheduled = true;
+    setImmediate(this.flushReady);
+  }
+
+  private readonly flushReady = (): void => {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    if (this.slots.length === 0 || !this.slots[0]!.done) return;
     this.socket.cork();
     while (this.slots.length > 0 && this.slots[0]!.done) {
       const ready = this.slots.shift()!;
@@ -170,7 +185,7 @@ export class Connection implements ConnectionInfo {
       for (const listener of this.idleListeners.splice(0)) listener();
     }
     this.pump();
-  }
+  };
 
   private writeFrame(chunks: Buffer[]): void {
     let size = 0;
