@@ -174,6 +174,31 @@ describe('producer and consumer (no group)', () => {
     await producer.close();
   });
 
+  test('acks 0 and 1 reach the log; read_committed reads plain (non-transactional) records', async () => {
+    await admin.createTopics([{ name: 'acks', numPartitions: 1 }]);
+    const none = new Producer({ bootstrapServers: broker.bootstrap, idempotent: false, acks: 0, lingerMs: 0 });
+    const meta = await none.send({ topic: 'acks', value: 'fire-and-forget' });
+    assert.equal(meta.offset, -1n);
+    await none.close();
+    // No acknowledgement to wait for: watch the log end instead.
+    for (let i = 0; i < 100; i++) {
+      const [end] = await admin.listOffsets([{ topic: 'acks', partition: 0, spec: 'latest' }]);
+      if (end!.offset === 1n) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const leader = new Producer({ bootstrapServers: broker.bootstrap, idempotent: false, acks: 1, lingerMs: 0 });
+    assert.equal((await leader.send({ topic: 'acks', value: 'leader-acked' })).offset, 1n);
+    await leader.close();
+    const consumer = new Consumer({ bootstrapServers: broker.bootstrap, autoOffsetReset: 'earliest', isolationLevel: 'read_committed' });
+    await consumer.assign([{ topic: 'acks', partition: 0 }]);
+    const messages = await readAll(consumer, 2);
+    await consumer.close();
+    assert.deepEqual(
+      messages.map((m) => m.value!.toString()),
+      ['fire-and-forget', 'leader-acked'],
+    );
+  });
+
   test('sending to a missing topic without auto-creation fails with a typed error', async () => {
     const producer = new Producer({ bootstrapServers: broker.bootstrap, idempotent: false, allowAutoTopicCreation: false, retries: 1, retryBackoffMs: 10 });
     await assert.rejects(producer.send({ topic: 'no-such-topic', value: 'x' }), (e: unknown) => KafkaProtocolError.is(e, 'UNKNOWN_TOPIC_OR_PARTITION'));

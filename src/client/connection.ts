@@ -206,7 +206,16 @@ export class BrokerConnection {
       p.reject(error);
     }
     this.pending.clear();
-    this.socket?.destroy();
+    const socket = this.socket;
+    if (socket !== null) {
+      if (error instanceof ClientClosedError) {
+        // A clean close still delivers what was written (acks=0 produce requests).
+        socket.end();
+        setTimeout(() => socket.destroy(), 1000).unref();
+      } else {
+        socket.destroy();
+      }
+    }
     for (const listener of this.closeListeners.splice(0)) listener(error);
   }
 
