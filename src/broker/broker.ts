@@ -19,6 +19,7 @@ import { Controller } from '../metadata/controller.js';
 import { randomUuid } from '../metadata/uuid.js';
 import type { BrokerConfig, ListenerSpec } from './config/broker-config.js';
 import { validateTopicConfigs } from './config/topic-config.js';
+import { effectiveBrokerConfig } from './config/dynamic-config.js';
 import { clearCleanShutdown, formatStorage, readStorage, StorageNotFormattedError, writeCleanShutdown } from './data-dir.js';
 import { ReplicaManager } from './replica/replica-manager.js';
 import { SocketServer } from './network/socket-server.js';
@@ -106,12 +107,19 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
   let image = MetadataImage.empty;
   for (const batch of quorum.replay()) image = image.apply(batch.records, batch.lastOffset);
 
-  const replicas = await ReplicaManager.open(fs, clock, config, logger);
+  // The static config with the dynamic broker configs (AlterConfigs) applied.
+  let effectiveConfig = effectiveBrokerConfig(config, image);
+  const replicas = await ReplicaManager.open(fs, clock, effectiveConfig, logger);
   await replicas.removeStrayLogs(image);
   await replicas.applyImage(image);
   replicas.startBackgroundTasks();
   quorum.onCommit((batch) => {
+    const before = image;
     image = image.apply(batch.records, batch.lastOffset);
+    if (image.brokerConfigs !== before.brokerConfigs) {
+      effectiveConfig = effectiveBrokerConfig(config, image);
+      replicas.updateBrokerConfig(effectiveConfig);
+    }
     return replicas.applyImage(image);
   });
 
@@ -128,7 +136,9 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
 
   const table = handlerTable();
   const context: BrokerContext = {
-    config,
+    get config(): BrokerConfig {
+      return effectiveConfig;
+    },
     nodeId: config.nodeId,
     clusterId: storage.clusterId,
     clock,

@@ -43,6 +43,30 @@ export type CreateTopicOutcome =
 
 export type DeleteTopicOutcome = { ok: true; name: string; topicId: string } | { ok: false; error: KafkaErrorName; message: string };
 
+/** Plans one resource's config change against the image current at commit time. */
+export type ConfigChangePlan = (
+  image: MetadataImage,
+) => { ok: true; changes: ReadonlyMap<string, string | null> } | { ok: false; error: KafkaErrorName; message: string };
+
+export interface ConfigChange {
+  /** ConfigResourceType: topic or broker. */
+  readonly resourceType: number;
+  readonly resourceName: string;
+  readonly plan: ConfigChangePlan;
+}
+
+export type ConfigChangeOutcome = { ok: true } | { ok: false; error: KafkaErrorName; message: string };
+
+export interface CreatePartitionsSpec {
+  readonly name: string;
+  /** The new total number of partitions. */
+  readonly count: number;
+  /** Replica lists of the new partitions, or null to let the controller place them. */
+  readonly assignments: ReadonlyArray<readonly number[]> | null;
+}
+
+export type CreatePartitionsOutcome = { ok: true; name: string } | { ok: false; name: string; error: KafkaErrorName; message: string };
+
 export interface ControllerOptions {
   readonly nodeId: number;
   readonly quorum: MetadataQuorum;
@@ -199,6 +223,118 @@ export class Controller {
     const configProblem = this.options.validateTopicConfigs(spec.configs);
     if (configProblem !== null) return fail('INVALID_CONFIG', configProblem);
     return { ok: true, name: spec.name, topicId: this.options.newUuid(), numPartitions, replicationFactor, configs: spec.configs };
+  }
+
+  /**
+   * Changes configs: each resource's plan runs against the image holding
+   * every earlier change, and its changes become ConfigRecords (value null
+   * removes a key). With `validateOnly` nothing is written.
+   */
+  alterConfigs(changes: readonly ConfigChange[], validateOnly: boolean): Promise<ConfigChangeOutcome[]> {
+    return this.serialize(async () => {
+      const image = this.options.image();
+      const outcomes: ConfigChangeOutcome[] = [];
+      const records: MetadataRecord[] = [];
+      for (const change of changes) {
+        const planned = change.plan(image);
+        if (!planned.ok) {
+          outcomes.push({ ok: false, error: planned.error, message: planned.message });
+          continue;
+        }
+        outcomes.push({ ok: true });
+        for (const [name, value] of planned.changes) {
+          records.push({ type: 'Config', data: { resourceType: change.resourceType, resourceName: change.resourceName, name, value } });
+        }
+      }
+      if (records.length > 0 && !validateOnly) await this.commit(records);
+      return outcomes;
+    });
+  }
+
+  /**
+   * Adds partitions to existing topics. The new partitions get the topic's
+   * replication factor on this node unless assignments are given.
+   */
+  createPartitions(specs: readonly CreatePartitionsSpec[], validateOnly: boolean): Promise<CreatePartitionsOutcome[]> {
+    return this.serialize(async () => {
+      const image = this.options.image();
+      const outcomes: CreatePartitionsOutcome[] = [];
+      const records: MetadataRecord[] = [];
+      const liveBrokers = [...image.brokers.values()].filter((b) => !b.fenced).map((b) => b.nodeId);
+      for (const spec of specs) {
+        const fail = (error: KafkaErrorName, message: string): void => {
+          outcomes.push({ ok: false, name: spec.name, error, message });
+        };
+        const topic = image.topic(spec.name);
+        if (topic === undefined) {
+          fail('UNKNOWN_TOPIC_OR_PARTITION', 'This server does not host this topic-partition.');
+          continue;
+        }
+        const existing = topic.partitions.length;
+        if (spec.count === existing) {
+          fail('INVALID_PARTITIONS', `Topic already has ${existing} partition(s).`);
+          continue;
+        }
+        if (spec.count < existing) {
+          fail('INVALID_PARTITIONS', `The topic ${spec.name} currently has ${existing} partition(s); ${spec.count} would not be an increase.`);
+          continue;
+        }
+        const additional = spec.count - existing;
+        const replicationFactor = topic.partitions[0]?.replicas.length ?? 1;
+        let assignments: number[][];
+        if (spec.assignments !== null) {
+          if (spec.assignments.length !== additional) {
+            fail('INVALID_REPLICA_ASSIGNMENT', `Attempted to add ${additional} additional partition(s), but only ${spec.assignments.length} assignment(s) were specified.`);
+            continue;
+          }
+          let problem: string | null = null;
+          spec.assignments.forEach((replicas, i) => {
+            if (problem !== null) return;
+            const partition = existing + i;
+            if (replicas.length === 0) problem = `The manual partition assignment includes an empty replica list for partition ${partition}.`;
+            else if (replicas.length !== replicationFactor) problem = `The manual partition assignment includes a partition with ${replicas.length} replica(s), but this is not consistent with previous partitions, which have ${replicationFactor} replica(s).`;
+            else if (new Set(replicas).size !== replicas.length) problem = `The manual partition assignment includes duplicate replicas for partition ${partition}.`;
+            else {
+              const unknown = replicas.find((id) => !liveBrokers.includes(id));
+              if (unknown !== undefined) problem = `The manual partition assignment includes broker ${unknown}, but no such broker is registered.`;
+            }
+          });
+          if (problem !== null) {
+            fail('INVALID_REPLICA_ASSIGNMENT', problem);
+            continue;
+          }
+          assignments = spec.assignments.map((r) => r.slice());
+        } else {
+          if (replicationFactor > liveBrokers.length) {
+            fail('INVALID_REPLICATION_FACTOR', `Unable to replicate the partition ${replicationFactor} time(s): only ${liveBrokers.length} broker(s) are registered.`);
+            continue;
+          }
+          const sorted = liveBrokers.slice().sort((a, b) => a - b);
+          assignments = Array.from({ length: additional }, (_, i) =>
+            Array.from({ length: replicationFactor }, (_r, r) => sorted[(existing + i + r) % sorted.length]!),
+          );
+        }
+        outcomes.push({ ok: true, name: spec.name });
+        if (validateOnly) continue;
+        assignments.forEach((replicas, i) => {
+          records.push({
+            type: 'Partition',
+            data: {
+              ...defaultPartitionRecord(),
+              partitionId: existing + i,
+              topicId: topic.topicId,
+              replicas,
+              isr: replicas.slice(),
+              leader: replicas[0]!,
+              leaderEpoch: 0,
+              partitionEpoch: 0,
+            },
+          });
+        });
+      }
+      if (records.length > 0) await this.commit(records);
+      return outcomes;
+    });
   }
 
   /** Deletes topics, given by id; unknown ids come back as errors. */

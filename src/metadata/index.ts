@@ -11,5 +11,10 @@ export {
   type DeleteTopicOutcome,
   type BrokerRegistration,
   type ControllerOptions,
+  type ConfigChange,
+  type ConfigChangePlan,
+  type ConfigChangeOutcome,
+  type CreatePartitionsSpec,
+  type CreatePartitionsOutcome,
 } from './controller.js';
 export { randomUuid, isUuidText, ZERO_UUID, METADATA_TOPIC_ID, type UuidSource } from './uuid.js';

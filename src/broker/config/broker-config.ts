@@ -88,6 +88,32 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   }),
   def('min.insync.replicas', 'int', '1', { min: 1 }),
   def('unclean.leader.election.enable', 'boolean', 'false'),
+  // Log settings that are the broker-wide defaults of topic configs (their synonyms)
+  def('log.roll.jitter.hours', 'int', '0', { min: 0 }),
+  def('log.roll.jitter.ms', 'long', null),
+  def('log.flush.scheduler.interval.ms', 'long', LONG_MAX_TEXT),
+  def('log.segment.delete.delay.ms', 'long', '60000', { min: 0 }),
+  def('log.cleaner.delete.retention.ms', 'long', '86400000', { min: 0 }),
+  def('log.cleaner.min.compaction.lag.ms', 'long', '0', { min: 0 }),
+  def('log.cleaner.max.compaction.lag.ms', 'long', LONG_MAX_TEXT, { min: 1 }),
+  def('log.cleaner.min.cleanable.ratio', 'double', '0.5', { min: 0, max: 1 }),
+  def('log.preallocate', 'boolean', 'false'),
+  def('log.message.downconversion.enable', 'boolean', 'true'),
+  def('log.message.timestamp.difference.max.ms', 'long', LONG_MAX_TEXT, { min: 0 }),
+  // Background work (accepted and reported; Samsa sizes its own work)
+  def('background.threads', 'int', '10', { min: 1 }),
+  def('num.replica.fetchers', 'int', '1'),
+  def('log.cleaner.threads', 'int', '1', { min: 0 }),
+  def('log.cleaner.dedupe.buffer.size', 'long', '134217728'),
+  def('log.cleaner.io.buffer.size', 'int', '524288', { min: 0 }),
+  def('log.cleaner.io.buffer.load.factor', 'double', '0.9'),
+  def('log.cleaner.io.max.bytes.per.second', 'double', '1.7976931348623157E308'),
+  def('log.cleaner.backoff.ms', 'long', '15000', { min: 0 }),
+  def('max.connections.per.ip.overrides', 'string', ''),
+  def('max.connection.creation.rate', 'int', String(INT_MAX), { min: 0 }),
+  def('producer.id.expiration.ms', 'int', '86400000', { min: 1 }),
+  def('broker.rack', 'string', null),
+  def('auto.leader.rebalance.enable', 'boolean', 'true'),
   // Internal topics (accepted now, used by the group and transaction coordinators later)
   def('offsets.topic.replication.factor', 'short', '3', { min: 1 }),
   def('offsets.topic.num.partitions', 'int', '50', { min: 1 }),
@@ -175,6 +201,8 @@ function parseValue(d: ConfigDef, text: string): number | boolean | string {
     case 'double': {
       const value = Number(trimmed);
       if (trimmed === '' || !Number.isFinite(value)) throw new ConfigError(d.name, `Invalid value ${text} for configuration ${d.name}: Not a number of type DOUBLE`);
+      if (d.min !== undefined && value < d.min) throw new ConfigError(d.name, `Invalid value ${text} for configuration ${d.name}: Value must be at least ${d.min}`);
+      if (d.max !== undefined && value > d.max) throw new ConfigError(d.name, `Invalid value ${text} for configuration ${d.name}: Value must be no more than ${d.max}`);
       return value;
     }
     case 'boolean': {
@@ -332,4 +360,66 @@ export function parseOverride(text: string): [string, string] {
   const at = text.indexOf('=');
   if (at <= 0) throw new ConfigError(text, `Invalid override '${text}': expected key=value`);
   return [text.slice(0, at).trim(), text.slice(at + 1)];
+}
+
+/**
+ * Broker configs that can change while the broker runs (AlterConfigs and
+ * IncrementalAlterConfigs on a broker resource), as Kafka's dynamic broker
+ * configs: the broker-wide defaults of topic configs (the first synonym of
+ * each), thread pools, the cleaner and connection limits. Samsa applies the
+ * topic defaults to live logs and to request checks at once; the rest are
+ * accepted and reported. Listeners are not dynamic in Samsa.
+ */
+export const dynamicBrokerConfigNames: ReadonlySet<string> = new Set([
+  'log.segment.bytes',
+  'log.roll.ms',
+  'log.roll.jitter.ms',
+  'log.index.size.max.bytes',
+  'log.flush.interval.messages',
+  'log.flush.interval.ms',
+  'log.retention.bytes',
+  'log.retention.ms',
+  'message.max.bytes',
+  'log.index.interval.bytes',
+  'log.cleaner.delete.retention.ms',
+  'log.cleaner.min.compaction.lag.ms',
+  'log.cleaner.max.compaction.lag.ms',
+  'log.segment.delete.delay.ms',
+  'log.cleaner.min.cleanable.ratio',
+  'log.cleanup.policy',
+  'unclean.leader.election.enable',
+  'min.insync.replicas',
+  'compression.type',
+  'log.preallocate',
+  'log.message.timestamp.type',
+  'log.message.timestamp.before.max.ms',
+  'log.message.timestamp.after.max.ms',
+  'log.message.timestamp.difference.max.ms',
+  'log.message.downconversion.enable',
+  'num.io.threads',
+  'num.network.threads',
+  'num.replica.fetchers',
+  'num.recovery.threads.per.data.dir',
+  'background.threads',
+  'log.cleaner.threads',
+  'log.cleaner.dedupe.buffer.size',
+  'log.cleaner.io.buffer.size',
+  'log.cleaner.io.buffer.load.factor',
+  'log.cleaner.io.max.bytes.per.second',
+  'log.cleaner.backoff.ms',
+  'max.connections',
+  'max.connections.per.ip',
+  'max.connections.per.ip.overrides',
+  'max.connection.creation.rate',
+  'producer.id.expiration.ms',
+]);
+
+/** The explicitly set keys of `config` (file, overrides, options) with their text. */
+export function staticBrokerProps(config: BrokerConfig): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const key of config.explicit) {
+    const value = config.raw.get(key);
+    if (value !== undefined) out.set(key, value);
+  }
+  return out;
 }

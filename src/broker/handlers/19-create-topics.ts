@@ -5,8 +5,16 @@
  * '.'/'_' collisions, partition count and replication factor (-1 takes the
  * broker defaults num.partitions and default.replication.factor), explicit
  * replica assignments, topic configs (unknown names and bad values are
- * INVALID_CONFIG). `validateOnly` runs every check and creates nothing.
- * A name given twice in one request fails both entries with INVALID_REQUEST.
+ * INVALID_CONFIG, with Kafka's messages: checked by name, type and range).
+ * A replication factor above the number of live brokers is
+ * INVALID_REPLICATION_FACTOR. `validateOnly` runs every check and creates
+ * nothing, and still answers (v5+) the configs the topic would get. A name
+ * given twice in one request fails both entries with INVALID_REQUEST. There
+ * is no create-topic policy, so POLICY_VIOLATION never happens.
+ *
+ * The configs answered (v5+) are every topic config with its value and
+ * source, including broker defaults changed at runtime (see
+ * config/dynamic-config.ts).
  *
  * The topic exists, with its leader, as soon as this answers: a single node
  * has nothing to wait for, so `timeoutMs` never expires.
@@ -18,7 +26,7 @@ import { ApiKey } from '../../protocol/generated/api-registry.js';
 import { ErrorCode, errorByName } from '../../protocol/errors/index.js';
 import type { CreateTopicsResponseCreatableTopicResultInput } from '../../protocol/generated/messages/create-topics-response.js';
 import type { CreateTopicSpec } from '../../metadata/controller.js';
-import { effectiveTopicConfigs } from '../config/topic-config.js';
+import { describeTopicConfigs } from '../config/dynamic-config.js';
 import { defineHandler } from './handler.js';
 
 export const createTopicsHandler = defineHandler({
@@ -66,12 +74,12 @@ export const createTopicsHandler = defineHandler({
         errorMessage: null,
         numPartitions: outcome.numPartitions,
         replicationFactor: outcome.replicationFactor,
-        configs: effectiveTopicConfigs(ctx.broker.config, outcome.configs).map((c) => ({
+        configs: describeTopicConfigs(ctx.broker.config, ctx.broker.image(), outcome.configs).map((c) => ({
           name: c.name,
           value: c.value,
-          readOnly: false,
+          readOnly: c.readOnly,
           configSource: c.source,
-          isSensitive: false,
+          isSensitive: c.isSensitive,
         })),
       });
     });

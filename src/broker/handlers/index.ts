@@ -12,6 +12,16 @@ import { apiVersionsHandler } from './18-api-versions.js';
 import { createTopicsHandler } from './19-create-topics.js';
 import { deleteTopicsHandler } from './20-delete-topics.js';
 import { describeClusterHandler } from './60-describe-cluster.js';
+// Admin APIs.
+import { deleteRecordsHandler } from './21-delete-records.js';
+import { offsetForLeaderEpochHandler } from './23-offset-for-leader-epoch.js';
+import { describeConfigsHandler } from './32-describe-configs.js';
+import { alterConfigsHandler } from './33-alter-configs.js';
+import { describeLogDirsHandler } from './35-describe-log-dirs.js';
+import { createPartitionsHandler } from './37-create-partitions.js';
+import { electLeadersHandler } from './43-elect-leaders.js';
+import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
+import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.js';
 // Group coordinator APIs (src/coordinator/group).
 import { offsetCommitHandler } from './08-offset-commit.js';
 import { offsetFetchHandler } from './09-offset-fetch.js';
@@ -34,6 +44,15 @@ export const handlerList: readonly RegisteredHandler[] = [
   createTopicsHandler,
   deleteTopicsHandler,
   describeClusterHandler,
+  deleteRecordsHandler,
+  offsetForLeaderEpochHandler,
+  describeConfigsHandler,
+  alterConfigsHandler,
+  describeLogDirsHandler,
+  createPartitionsHandler,
+  electLeadersHandler,
+  incrementalAlterConfigsHandler,
+  describeTopicPartitionsHandler,
   offsetCommitHandler,
   offsetFetchHandler,
   findCoordinatorHandler,

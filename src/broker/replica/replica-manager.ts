@@ -10,6 +10,7 @@
 import type { FileSystem } from '../../platform/file-system.js';
 import type { Clock } from '../../platform/clock.js';
 import { LogManager } from '../../storage/log-manager.js';
+import type { Log } from '../../storage/log.js';
 import { logConfigFrom, type LogConfig } from '../../storage/config.js';
 import type { TopicPartition } from '../../storage/file-names.js';
 import type { MetadataImage } from '../../metadata/image.js';
@@ -60,9 +61,20 @@ export class ReplicaManager {
 
   private constructor(
     private readonly logs: LogManager,
-    private readonly config: BrokerConfig,
+    private config: BrokerConfig,
     private readonly logger: Logger,
   ) {}
+
+  /** New broker-wide topic defaults (dynamic broker configs): every open log takes them. */
+  updateBrokerConfig(config: BrokerConfig): void {
+    this.config = config;
+    for (const topic of this.image?.topicsById.values() ?? []) this.logs.updateTopicConfig(topic.name, logConfigFor(config, topic.configs));
+  }
+
+  /** The storage log of a hosted partition (DeleteRecords, OffsetForLeaderEpoch, DescribeLogDirs). */
+  storageLog(topic: string, partition: number): Log | undefined {
+    return this.logs.getLog({ topic, partition });
+  }
 
   static async open(fs: FileSystem, clock: Clock, config: BrokerConfig, logger: Logger): Promise<ReplicaManager> {
     let manager: ReplicaManager | null = null;
@@ -99,7 +111,8 @@ export class ReplicaManager {
     }
     for (const topic of image.topicsById.values()) {
       const before = previous?.topicById(topic.topicId);
-      if (before !== undefined && before.configs !== topic.configs) {
+      // The first image also reaches logs opened before it was known (restart).
+      if (previous === null || (before !== undefined && before.configs !== topic.configs)) {
         this.logs.updateTopicConfig(topic.name, logConfigFor(this.config, topic.configs));
       }
       let hosted = this.byTopicId.get(topic.topicId);
