@@ -1,0 +1,74 @@
+/**
+ * kafka-configs.sh against a real broker. The describe/alter round trip needs
+ * DescribeConfigs and IncrementalAlterConfigs on the broker: it is skipped
+ * (not passed) while the broker does not advertise them.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Broker } from '../../src/index.js';
+import { Admin } from '../../src/client/admin.js';
+import { ApiKey } from '../../src/protocol/generated/api-registry.js';
+import { runScript } from './cli-support.js';
+
+let broker: Broker;
+let b: string;
+let hasConfigApis = false;
+
+before(async () => {
+  broker = await Broker.start({ port: 0 });
+  b = broker.bootstrap;
+  const admin = new Admin({ bootstrapServers: b });
+  try {
+    const connection = await admin.cluster.anyConnection();
+    hasConfigApis = connection.supports(ApiKey.DescribeConfigs) && connection.supports(ApiKey.IncrementalAlterConfigs);
+  } finally {
+    await admin.close();
+  }
+  assert.equal((await runScript('kafka-topics.sh', ['--bootstrap-server', b, '--create', '--topic', 'orders'])).code, 0);
+});
+
+after(async () => {
+  await broker.stop();
+});
+
+const configs = (...args: string[]) => runScript('kafka-configs.sh', ['--bootstrap-server', b, ...args]);
+
+test('alter then describe a topic config, then delete it', async (t) => {
+  if (!hasConfigApis) {
+    t.skip('broker does not serve DescribeConfigs/IncrementalAlterConfigs yet');
+    return;
+  }
+  const altered = await configs('--alter', '--entity-type', 'topics', '--entity-name', 'orders', '--add-config', 'retention.ms=1000,cleanup.policy=[compact,delete]');
+  assert.equal(altered.code, 0, altered.stderr);
+  assert.equal(altered.stdout, 'Completed updating config for topic orders.\n');
+
+  const described = await configs('--describe', '--topic', 'orders');
+  assert.equal(described.code, 0, described.stderr);
+  const lines = described.stdout.trimEnd().split('\n');
+  assert.equal(lines[0], 'Dynamic configs for topic orders are:');
+  assert.match(lines[1]!, /^  cleanup\.policy=compact,delete sensitive=false synonyms=\{DYNAMIC_TOPIC_CONFIG:cleanup\.policy=compact,delete[,}]/);
+  assert.match(lines[2]!, /^  retention\.ms=1000 sensitive=false synonyms=\{DYNAMIC_TOPIC_CONFIG:retention\.ms=1000[,}]/);
+  assert.equal(lines.length, 3);
+
+  const topicLine = (await runScript('kafka-topics.sh', ['--bootstrap-server', b, '--describe', '--topic', 'orders'])).stdout.split('\n')[0]!;
+  assert.match(topicLine, /\tConfigs: .*retention\.ms=1000/);
+
+  const removed = await configs('--alter', '--topic', 'orders', '--delete-config', 'retention.ms,cleanup.policy');
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.equal((await configs('--describe', '--topic', 'orders')).stdout, 'Dynamic configs for topic orders are:\n');
+});
+
+test('bad command lines give one line and exit 1', async () => {
+  const noAction = await configs('--topic', 'orders');
+  assert.equal(noAction.code, 1);
+  assert.equal(noAction.stderr, 'Command must include exactly one action: --describe, --alter\n');
+
+  const badType = await configs('--describe', '--entity-type', 'planets');
+  assert.equal(badType.code, 1);
+  assert.match(badType.stderr, /^Invalid entity type planets/);
+
+  const badPair = await configs('--alter', '--topic', 'orders', '--add-config', 'retention.ms');
+  assert.equal(badPair.code, 1);
+  assert.match(badPair.stderr, /must be in the format "key=val"/);
+  assert.equal(badPair.stderr.trimEnd().split('\n').length, 1);
+});
