@@ -62,7 +62,7 @@ export function runDriver(impls: Partial<Record<ScenarioId, ScenarioImpl>>): voi
   );
 }
 
-export function describeError(err: unknown): string {
+export function describeError(err: unknown, depth = 0): string {
   if (err instanceof Error) {
     const extra: string[] = [];
     const fields = err as unknown as Record<string, unknown>;
@@ -70,11 +70,15 @@ export function describeError(err: unknown): string {
       const v = fields[key];
       if (v !== undefined && v !== null && (typeof v === 'string' || typeof v === 'number')) extra.push(`${key}=${v}`);
     }
-    const cause = fields['cause'];
-    const causeText = cause instanceof Error ? ` (cause: ${cause.message})` : '';
-    const errors = fields['errors'];
-    const inner = Array.isArray(errors) ? ` [${errors.map((e: unknown) => (e instanceof Error ? e.message : String(e))).join('; ')}]` : '';
-    return `${err.name}: ${err.message}${extra.length > 0 ? ` {${extra.join(', ')}}` : ''}${causeText}${inner}`;
+    let text = `${err.name}: ${err.message}${extra.length > 0 ? ` {${extra.join(', ')}}` : ''}`;
+    if (depth < 4) {
+      // Wrapped errors (cause, AggregateError.errors) usually hold the broker's answer.
+      const cause = fields['cause'];
+      if (cause instanceof Error && cause.message !== err.message) text += ` (cause: ${describeError(cause, depth + 1)})`;
+      const errors = fields['errors'];
+      if (Array.isArray(errors) && errors.length > 0) text += ` [${describeError(errors[0], depth + 1)}${errors.length > 1 ? ` +${errors.length - 1} more` : ''}]`;
+    }
+    return text;
   }
   return String(err);
 }
