@@ -317,8 +317,9 @@ export class TransactionCoordinator {
     }
     if (m.pending || m.completing) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
 
-    if (expected.producerId !== -1n) {
-      // KIP-360: the producer says which id and epoch it had.
+    if (expected.producerId !== -1n && m.producerEpoch !== -1) {
+      // KIP-360: the producer says which id and epoch it had. Like Kafka, an id
+      // never initialised (epoch -1) accepts any: @platformatic/kafka sends 0/0.
       if (expected.producerId !== m.producerId) return fail(ErrorCode.PRODUCER_FENCED);
       if (expected.producerEpoch !== m.producerEpoch && expected.producerEpoch !== m.lastProducerEpoch) return fail(ErrorCode.PRODUCER_FENCED);
       const settled = m.state === TxnState.Empty || m.state === TxnState.CompleteAbort || m.state === TxnState.CompleteCommit;
