@@ -172,7 +172,12 @@ function batchProducerInfo(buf: Buffer, at: number, firstOffset: number, lastOff
     isControl,
   };
   if (isControl && isTransactional) {
-    const record = decodeRecordBatch(wholeBatch(), 0).records[0];
+    let record;
+    try {
+      record = decodeRecordBatch(wholeBatch(), 0).records[0];
+    } catch (err) {
+      throw new StorageError('INVALID_RECORD', `bad transaction marker at ${firstOffset}: ${err instanceof Error ? err.message : String(err)}`);
+    }
     if (record !== undefined) {
       const type = decodeControlRecordKey(record.key).type;
       if (type === ControlRecordType.commit || type === ControlRecordType.abort) {

@@ -86,9 +86,11 @@ async function readOnce(request: FetchRequest, ctx: RequestContext): Promise<Rou
       const limit = Math.min(p.partitionMaxBytes, remaining);
       let records: readonly Buffer[] = [];
       let size = 0;
+      let aborted: FetchResponsePartitionDataInput['abortedTransactions'] = abortedTransactions;
       if (limit > 0 || bytes === 0) {
         try {
-          const read = await log.read(offset, Math.max(limit, 0), bytes === 0);
+          const read = await log.read(offset, Math.max(limit, 0), bytes === 0, abortedTransactions !== null);
+          if (aborted !== null) aborted = (read.abortedTransactions ?? []).map((a) => ({ producerId: a.producerId, firstOffset: BigInt(a.firstOffset) }));
           records = read.chunks;
           size = read.sizeBytes;
         } catch (err) {
@@ -105,9 +107,9 @@ async function readOnce(request: FetchRequest, ctx: RequestContext): Promise<Rou
         partitionIndex: p.partition,
         errorCode: ErrorCode.NONE,
         highWatermark: BigInt(log.highWatermark),
-        lastStableOffset: BigInt(log.highWatermark),
+        lastStableOffset: BigInt(log.lastStableOffset),
         logStartOffset: BigInt(log.logStartOffset),
-        abortedTransactions,
+        abortedTransactions: aborted,
         preferredReadReplica: -1,
         records,
       });

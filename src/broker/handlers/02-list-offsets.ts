@@ -28,11 +28,11 @@ const MAX_TIMESTAMP = -3;
 const EARLIEST_LOCAL = -4;
 const EARLIEST_PENDING_UPLOAD = -5;
 
-function lookup(log: PartitionLog, target: number): { offset: number; timestamp: number } {
+function lookup(log: PartitionLog, target: number, readCommitted: boolean): { offset: number; timestamp: number } {
   const none = { offset: -1, timestamp: -1 };
   switch (target) {
     case LATEST:
-      return { offset: log.highWatermark, timestamp: -1 };
+      return { offset: readCommitted ? log.lastStableOffset : log.highWatermark, timestamp: -1 };
     case EARLIEST:
     case EARLIEST_LOCAL:
       return { offset: log.logStartOffset, timestamp: -1 };
@@ -64,7 +64,7 @@ export const listOffsetsHandler = defineHandler({
             if (partition === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
             const epochError = leaderEpochError(p.currentLeaderEpoch, partition.leaderEpoch);
             if (epochError !== ErrorCode.NONE) return fail(epochError);
-            const found = lookup(partition.log, Number(p.timestamp));
+            const found = lookup(partition.log, Number(p.timestamp), request.isolationLevel === 1);
             return {
               partitionIndex: p.partitionIndex,
               errorCode: ErrorCode.NONE,

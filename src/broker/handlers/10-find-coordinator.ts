@@ -6,9 +6,9 @@
  * the answer is that partition's leader, which on a single node is this node.
  * Where Kafka answers COORDINATOR_NOT_AVAILABLE while it creates the offsets
  * topic on first use, Samsa creates it and answers once it exists, so the
- * first consumer does not have to retry. Transaction keys (type 1) answer
- * COORDINATOR_NOT_AVAILABLE until the transaction coordinator exists; other
- * key types are INVALID_REQUEST.
+ * first consumer does not have to retry. Transaction keys (type 1) go to the
+ * leader of the id's `__transaction_state` partition, created the same way on
+ * first use (src/coordinator/transaction); other key types are INVALID_REQUEST.
  *
  * v1 adds throttle time and an error message; v3 is flexible; v4 batches keys
  * (`coordinatorKeys`, answered per key in `coordinators`); v5-v6 only widen
@@ -20,6 +20,7 @@ import type { FindCoordinatorResponseCoordinatorInput } from '../../protocol/gen
 import { groupCoordinatorFor } from '../../coordinator/group/group-coordinator-service.js';
 import { defineHandler, type RequestContext } from './handler.js';
 import { brokerEndpoints } from './common.js';
+import { txnService } from './txn-common.js';
 
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
@@ -29,6 +30,9 @@ const BATCHED_KEYS_VERSION = 4;
 async function findOne(key: string, keyType: number, ctx: RequestContext): Promise<FindCoordinatorResponseCoordinatorInput> {
   const none = { key, nodeId: -1, host: '', port: -1 };
   if (keyType === KEY_TYPE_TRANSACTION) {
+    const txnNode = await txnService(ctx).coordinatorNodeFor(key);
+    const at = txnNode === null ? undefined : brokerEndpoints(ctx).find((b) => b.nodeId === txnNode);
+    if (at !== undefined) return { key, nodeId: at.nodeId, host: at.host, port: at.port, errorCode: ErrorCode.NONE, errorMessage: null };
     return { ...none, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'The transaction coordinator is not available.' };
   }
   if (keyType !== KEY_TYPE_GROUP) return { ...none, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported key type ${keyType}.` };

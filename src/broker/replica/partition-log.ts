@@ -22,6 +22,8 @@ export interface ReadResult {
   readonly sizeBytes: number;
   /** The chunks as one buffer (a copy when there are several), or null when empty: for slow paths that decode. */
   readonly records: Buffer | null;
+  /** With readCommitted: the aborted transactions the returned batches overlap (storage/producer-state.ts). */
+  readonly abortedTransactions?: ReadonlyArray<{ readonly producerId: bigint; readonly firstOffset: number }>;
 }
 
 export interface TimestampLookup {
@@ -35,6 +37,8 @@ export interface PartitionLog {
   readonly logEndOffset: number;
   /** With a single replica in the ISR, the high watermark is the log end offset. */
   readonly highWatermark: number;
+  /** Below the first open transaction, at most the high watermark: where read_committed consumers stop. */
+  readonly lastStableOffset: number;
   /**
    * Appends already-validated batches, stamping base offsets and the leader
    * epoch in place (and LogAppendTime when the topic asks for it).
@@ -46,7 +50,7 @@ export interface PartitionLog {
    * `maxBytes` unless `minOneBatch` and the first is larger (KIP-74).
    * Rejects with OffsetOutOfRangeError outside [logStartOffset, logEndOffset].
    */
-  read(offset: number, maxBytes: number, minOneBatch: boolean): Promise<ReadResult>;
+  read(offset: number, maxBytes: number, minOneBatch: boolean, readCommitted?: boolean): Promise<ReadResult>;
   /** The first record with a timestamp at or after `timestampMs`. */
   offsetForTimestamp(timestampMs: number): TimestampLookup | undefined;
   /** The record with the largest timestamp. */

@@ -22,16 +22,22 @@ export class StoragePartitionLog implements PartitionLog {
     return this.log.logEndOffset;
   }
 
+  get lastStableOffset(): number {
+    return this.log.lastStableOffset(this.highWatermark);
+  }
+
   append(batches: Buffer, leaderEpoch: number): AppendResult {
     const info = this.log.appendAsLeader(batches, leaderEpoch);
     return { firstOffset: info.firstOffset, lastOffset: info.lastOffset, logAppendTimeMs: info.logAppendTimeMs, logStartOffset: info.logStartOffset };
   }
 
-  async read(offset: number, maxBytes: number, minOneBatch: boolean): Promise<ReadResult> {
-    const { chunks, sizeBytes } = await this.log.read(offset, { maxBytes, minOneBatch, maxOffset: this.highWatermark });
+  async read(offset: number, maxBytes: number, minOneBatch: boolean, readCommitted = false): Promise<ReadResult> {
+    const isolation = readCommitted ? 'read_committed' : 'read_uncommitted';
+    const { chunks, sizeBytes, abortedTransactions } = await this.log.read(offset, { maxBytes, minOneBatch, maxOffset: this.highWatermark, isolation });
     return {
       chunks,
       sizeBytes,
+      abortedTransactions,
       get records(): Buffer | null {
         if (sizeBytes === 0) return null;
         return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, sizeBytes);

@@ -277,7 +277,7 @@ export class TransactionCoordinatorService {
    * partition whose topic is gone, or whose producer state says the marker
    * is stale (a newer epoch or coordinator), needs no marker: NONE.
    */
-  async writeMarkers(marker: TxnMarker, partitions: readonly TopicPartitionRef[]): Promise<Array<{ tp: TopicPartitionRef; errorCode: number }>> {
+  async writeMarkers(marker: TxnMarker, partitions: readonly TopicPartitionRef[], strict = false): Promise<Array<{ tp: TopicPartitionRef; errorCode: number }>> {
     const results: Array<{ tp: TopicPartitionRef; errorCode: number }> = [];
     const flushes: Promise<void>[] = [];
     for (const tp of partitions) {
@@ -309,7 +309,7 @@ export class TransactionCoordinatorService {
       } catch (err) {
         const code = errorCodeOf(err);
         // Stale markers (the producer or coordinator moved on) are done, as in Kafka.
-        if (code !== ErrorCode.INVALID_PRODUCER_EPOCH && code !== ErrorCode.TRANSACTION_COORDINATOR_FENCED) result.errorCode = code;
+        if (strict || (code !== ErrorCode.INVALID_PRODUCER_EPOCH && code !== ErrorCode.TRANSACTION_COORDINATOR_FENCED)) result.errorCode = code;
         continue;
       }
       hosted.notifyAppend();
@@ -326,6 +326,11 @@ export class TransactionCoordinatorService {
     }
     await Promise.all(flushes);
     return results;
+  }
+
+  /** WriteTxnMarkers from a client: every partition reports its own outcome, stale markers included. */
+  writeMarkersStrict(marker: TxnMarker, partitions: readonly TopicPartitionRef[]): Promise<Array<{ tp: TopicPartitionRef; errorCode: number }>> {
+    return this.writeMarkers(marker, partitions, true);
   }
 
   /** A marker reached `__consumer_offsets`-`partition`: the producer's offsets there become visible or vanish. */
