@@ -80,6 +80,58 @@ describe('admin', () => {
   });
 });
 
+describe('admin: configs, partitions, records', () => {
+  test('describeConfigs and incrementalAlterConfigs on a topic', async () => {
+    await admin.createTopics([{ name: 'cfg', numPartitions: 1, configs: { 'retention.ms': '3600000' } }]);
+    const [before] = await admin.describeConfigs([{ type: 'topic', name: 'cfg' }]);
+    const retention = before!.entries.find((e) => e.name === 'retention.ms')!;
+    assert.equal(retention.value, '3600000');
+    assert.equal(retention.source, 'dynamicTopic');
+    assert.equal(retention.isDefault, false);
+    const cleanup = before!.entries.find((e) => e.name === 'cleanup.policy')!;
+    assert.equal(cleanup.value, 'delete');
+    assert.equal(cleanup.isDefault, true);
+
+    await admin.incrementalAlterConfigs([
+      { type: 'topic', name: 'cfg', changes: [{ name: 'retention.ms', op: 'delete' }, { name: 'max.message.bytes', value: '2000000' }] },
+    ]);
+    const [after] = await admin.describeConfigs([{ type: 'topic', name: 'cfg', keys: ['retention.ms', 'max.message.bytes'] }]);
+    assert.equal(after!.entries.find((e) => e.name === 'max.message.bytes')!.value, '2000000');
+    assert.equal(after!.entries.find((e) => e.name === 'retention.ms')!.isDefault, true);
+    await assert.rejects(
+      admin.incrementalAlterConfigs([{ type: 'topic', name: 'cfg', changes: [{ name: 'no.such.config', value: '1' }] }]),
+      (e: unknown) => e instanceof KafkaProtocolError && /cfg/.test(e.message),
+    );
+  });
+
+  test('createPartitions grows a topic; keyed records then spread over the new count', async () => {
+    await admin.createTopics([{ name: 'grow', numPartitions: 2 }]);
+    await admin.createPartitions([{ topic: 'grow', count: 5 }]);
+    const [t] = await admin.describeTopics(['grow']);
+    assert.equal(t!.partitions.length, 5);
+    const producer = new Producer({ bootstrapServers: broker.bootstrap, idempotent: false, lingerMs: 0, metadataMaxAgeMs: 100 });
+    const meta = await producer.send({ topic: 'grow', key: 'k-7', value: 'v' });
+    assert.equal(meta.partition, partitionForKey(Buffer.from('k-7'), 5));
+    await producer.close();
+    await assert.rejects(admin.createPartitions([{ topic: 'grow', count: 3 }]), (e: unknown) => KafkaProtocolError.is(e, 'INVALID_PARTITIONS'));
+  });
+
+  test('deleteRecords moves the low watermark', async () => {
+    await admin.createTopics([{ name: 'trim', numPartitions: 1 }]);
+    const producer = new Producer({ bootstrapServers: broker.bootstrap, idempotent: false, lingerMs: 0 });
+    for (let i = 0; i < 10; i++) await producer.send({ topic: 'trim', value: String(i) });
+    await producer.close();
+    const [result] = await admin.deleteRecords([{ topic: 'trim', partition: 0, beforeOffset: 4n }]);
+    assert.equal(result!.lowWatermark, 4n);
+    assert.deepEqual(await admin.fetchTopicOffsets('trim'), [{ partition: 0, low: 4n, high: 10n }]);
+    const consumer = new Consumer({ bootstrapServers: broker.bootstrap, autoOffsetReset: 'earliest' });
+    await consumer.assign([{ topic: 'trim', partition: 0 }]);
+    const [first] = await readAll(consumer, 1);
+    await consumer.close();
+    assert.equal(first!.offset, 4n);
+  });
+});
+
 describe('producer and consumer (no group)', () => {
   test('keyed records land on the Java partition; consumer reads them back with headers', async () => {
     await admin.createTopics([{ name: 'orders', numPartitions: 4 }]);

@@ -45,28 +45,32 @@ export async function runOrderSystem(bootstrapServers: string, log: (line: strin
     runs.push(consumer.run({ eachMessage: (m: ConsumerMessage) => handle(JSON.parse(m.value!.toString()) as Order) }));
   }
 
-  await service('payment', async (o) => {
-    log(`payment:   charged ${o.customer} ${o.total.toFixed(2)} for order ${o.id}`);
-    count('payment');
-  });
-  await service('inventory', async (o) => {
-    log(`inventory: reserved ${o.items.map((i) => `${i.qty}x${i.sku}`).join(', ')} for order ${o.id}`);
-    count('inventory');
-  });
+  // The three services join their groups at the same time (a new group waits
+  // group.initial.rebalance.delay.ms for more members before its first assignment).
   let failures = 0;
-  await service(
-    'email',
-    async (o) => {
-      if (!o.email.includes('@')) {
-        failures++;
-        if (failures === 3) count('email'); // the third failure sends it to orders.dlq
-        throw new Error(`cannot mail order ${o.id}: bad address "${o.email}"`);
-      }
-      log(`email:     confirmation for order ${o.id} to ${o.email}`);
-      count('email');
-    },
-    { deadLetter: { retries: 2, backoffMs: 50 } },
-  );
+  await Promise.all([
+    service('payment', async (o) => {
+      log(`payment:   charged ${o.customer} ${o.total.toFixed(2)} for order ${o.id}`);
+      count('payment');
+    }),
+    service('inventory', async (o) => {
+      log(`inventory: reserved ${o.items.map((i) => `${i.qty}x${i.sku}`).join(', ')} for order ${o.id}`);
+      count('inventory');
+    }),
+    service(
+      'email',
+      async (o) => {
+        if (!o.email.includes('@')) {
+          failures++;
+          if (failures === 3) count('email'); // the third failure sends it to orders.dlq
+          throw new Error(`cannot mail order ${o.id}: bad address "${o.email}"`);
+        }
+        log(`email:     confirmation for order ${o.id} to ${o.email}`);
+        count('email');
+      },
+      { deadLetter: { retries: 2, backoffMs: 50 } },
+    ),
+  ]);
 
   const producer = new Producer({ bootstrapServers, clientId: 'orders', lingerMs: 5 });
   for (let id = 1; id <= ORDER_COUNT; id++) {
