@@ -1,5 +1,5 @@
 /**
- * ListOffsets (key 2), versions 1-10.
+ * ListOffsets (key 2), versions 0-10.
  *
  * Per partition, by the request's timestamp:
  *   -1 latest: the high watermark (also the last stable offset: no
@@ -12,8 +12,12 @@
  * Timestamp lookups are storage's: the time index finds the batch, then
  * its records are walked (decompressing it if needed).
  *
- * v0 (a list of old-style offsets) is not served. v4 adds the leader epoch
- * check and the leader epoch in the answer; v6 flexible.
+ * v0 answers with a list of offsets (old_style_offsets) of at most
+ * max_num_offsets entries: [high watermark] for latest, [log start] for
+ * earliest, [the offset found] for a timestamp (empty when none); Kafka's
+ * extra segment base offsets are not listed (old consumers ask for one).
+ * v1 one offset and its timestamp; v2 isolation level; v4 adds the leader
+ * epoch check and the leader epoch in the answer; v6 flexible.
  */
 import { ApiKey } from '../../protocol/generated/api-registry.js';
 import { ErrorCode } from '../../protocol/errors/index.js';
@@ -48,7 +52,7 @@ function lookup(log: PartitionLog, target: number, readCommitted: boolean): { of
 
 export const listOffsetsHandler = defineHandler({
   apiKey: ApiKey.ListOffsets,
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 10,
   handle(request, ctx) {
     const image = ctx.broker.image();
@@ -65,6 +69,10 @@ export const listOffsetsHandler = defineHandler({
             const epochError = leaderEpochError(p.currentLeaderEpoch, partition.leaderEpoch);
             if (epochError !== ErrorCode.NONE) return fail(epochError);
             const found = lookup(partition.log, Number(p.timestamp), request.isolationLevel === 1);
+            if (ctx.apiVersion === 0) {
+              const offsets = found.offset >= 0 && p.maxNumOffsets > 0 ? [BigInt(found.offset)] : [];
+              return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, oldStyleOffsets: offsets };
+            }
             return {
               partitionIndex: p.partitionIndex,
               errorCode: ErrorCode.NONE,
