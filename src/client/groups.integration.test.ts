@@ -141,6 +141,25 @@ test('a topic created after subscribe() is picked up by the group leader', async
   await c.close();
 });
 
+test('static membership: a restarted member with the same group.instance.id gets its partitions back', async () => {
+  await admin.createTopics([{ name: 'g-static', numPartitions: 4 }]);
+  const a = consumer('static-group', { groupInstanceId: 'instance-a', partitionAssignors: ['range'] });
+  const b = consumer('static-group', { groupInstanceId: 'instance-b', partitionAssignors: ['range'] });
+  await Promise.all([a.subscribe(['g-static']), b.subscribe(['g-static'])]);
+  await until(() => a.assignment().length === 2 && b.assignment().length === 2, 15_000, [a, b]);
+  const before = keys(a.assignment());
+  const bBefore = keys(b.assignment());
+  await a.close(); // a static member does not send LeaveGroup
+  const [described] = await admin.describeGroups(['static-group']);
+  assert.equal(described!.members.length, 2);
+  const again = consumer('static-group', { groupInstanceId: 'instance-a', partitionAssignors: ['range'] });
+  await again.subscribe(['g-static']);
+  await until(() => again.assignment().length === 2, 15_000, [again, b]);
+  assert.deepEqual(keys(again.assignment()), before);
+  assert.deepEqual(keys(b.assignment()), bBefore);
+  await Promise.all([again.close(), b.close()]);
+});
+
 test('auto-commit on close; a new member resumes after the committed offset; for await', async () => {
   await admin.createTopics([{ name: 'g-resume', numPartitions: 1 }]);
   await produce('g-resume', 10);
