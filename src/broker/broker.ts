@@ -28,6 +28,7 @@ import { startGroupCoordinator, stopGroupCoordinator } from '../coordinator/grou
 import { advertisedVersions, handlerTable } from './handlers/index.js';
 import { METADATA_VERSION_MAX } from './handlers/18-api-versions.js';
 import type { BrokerContext } from './handlers/handler.js';
+import { startTransactionCoordinator } from './handlers/txn-common.js';
 import type { Logger } from './logger.js';
 
 /** Kafka's SecurityProtocol ids. */
@@ -213,6 +214,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     { clusterId: storage.clusterId, nodeId: config.nodeId, listeners: bound, startupMs: Math.round(clock.monotonicMs() - startedMs), cleanShutdown: storage.cleanShutdown },
     'Samsa started',
   );
+  void startTransactionCoordinator(context).catch((err: unknown) => logger.error({ err }, 'loading the transaction coordinator failed'));
 
   return new RunningNode(storage.clusterId, config.nodeId, bound, `${first.advertisedHost}:${first.advertisedPort}`, async () => {
     logger.info({}, 'shutting down');

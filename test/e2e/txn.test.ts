@@ -17,52 +17,7 @@ import { Broker } from '../../src/index.js';
 import { ApiKey } from '../../src/protocol/generated/api-registry.js';
 import { ErrorCode } from '../../src/protocol/errors/index.js';
 import { RawClient } from './support/raw-client.js';
-import { decodeRecordBatches } from '../../src/protocol/records/batch-decoder.js';
-import { ControlRecordType, decodeControlRecordKey } from '../../src/protocol/records/control-record.js';
-
-/**
- * Reads `topic` as a read_committed consumer does, with raw Fetch v11
- * (isolation 1): up to the LSO, dropping each aborted transaction's records
- * from its first offset to its ABORT marker (Kafka's consumer algorithm).
- */
-export async function readCommittedRaw(raw: RawClient, topic: string, partitions: number): Promise<string[][]> {
-  const out: string[][] = [];
-  for (let p = 0; p < partitions; p++) {
-    const values: string[] = [];
-    let offset = 0;
-    for (;;) {
-      const res = await raw.send(ApiKey.Fetch, 11, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 1 << 20,
-        isolationLevel: 1,
-        topics: [{ topic, partitions: [{ partition: p, fetchOffset: BigInt(offset), partitionMaxBytes: 1 << 20 }] }],
-      });
-      const part = res.responses[0]!.partitions[0]!;
-      assert.equal(part.errorCode, 0);
-      if (part.records === null || part.records.length === 0) break;
-      const queue = (part.abortedTransactions ?? []).map((a) => ({ producerId: a.producerId, firstOffset: Number(a.firstOffset) })).sort((a, b) => a.firstOffset - b.firstOffset);
-      const abortedProducers = new Set<bigint>();
-      const from = offset;
-      for (const b of decodeRecordBatches(part.records)) {
-        const last = b.header.baseOffset + b.header.lastOffsetDelta;
-        if (last < offset) continue;
-        offset = last + 1;
-        while (queue.length > 0 && queue[0]!.firstOffset <= last) abortedProducers.add(queue.shift()!.producerId);
-        if (b.header.isControl) {
-          if (decodeControlRecordKey(b.records[0]?.key ?? null).type === ControlRecordType.abort) abortedProducers.delete(b.header.producerId);
-          continue;
-        }
-        if (b.header.isTransactional && abortedProducers.has(b.header.producerId)) continue;
-        for (const r of b.records) if (r.offset >= from) values.push(r.value?.toString() ?? '');
-      }
-      if (offset >= Number(part.lastStableOffset)) break;
-    }
-    out.push(values);
-  }
-  return out;
-}
+import { readCommittedRaw } from './txn-support.js';
 
 async function waitForTxnState(raw: RawClient, transactionalId: string, state: string): Promise<void> {
   for (let i = 0; i < 500; i++) {
