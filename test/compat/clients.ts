@@ -3,7 +3,7 @@
  * missing), how to run one scenario with it, and which scenarios it cannot
  * express at all (with the reason; such a cell is "unsupported", never a pass).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +26,10 @@ export interface ClientSpec {
   readonly installedBy: string;
   /** The version, or throws saying why the client is not usable here. */
   version(): string;
-  /** Work to do once before the first scenario (e.g. compile a Go driver). */
-  prepare?(): void;
+  /** Work to do once before the first scenario (e.g. compile a Go driver); runs while other clients are tested. */
+  prepare?(): Promise<void>;
+  /** How the driver uses the client where that is not obvious (shown in the docs). */
+  readonly notes?: string;
   command(scenario: ScenarioId, bootstrap: string): Command;
   readonly unsupported: Partial<Record<ScenarioId, string>>;
 }
@@ -64,6 +66,7 @@ export const clients: readonly ClientSpec[] = [
     installedBy: 'root devDependency',
     version: () => packageVersion('kafkajs'),
     command: nodeDriver('kafkajs.js'),
+    notes: 'kafkajs reads only through consumer groups, so every read joins a fresh group; deleteTopicRecords needs the topic in its metadata cache first (fetchTopicMetadata); configs use AlterConfigs (kafkajs has no IncrementalAlterConfigs).',
     unsupported: {
       'compression-snappy': 'kafkajs ships only gzip; snappy needs a third-party codec package (kafkajs-snappy)',
       'compression-lz4': 'kafkajs ships only gzip; lz4 needs a third-party codec package (kafkajs-lz4)',
@@ -86,7 +89,11 @@ export const clients: readonly ClientSpec[] = [
     name: 'node-rdkafka (librdkafka)',
     language: 'JavaScript + C',
     installedBy: 'test/compat/package.json (librdkafka compiled from source)',
-    version: () => packageVersion('node-rdkafka'),
+    version: () => {
+      const pkg = JSON.parse(readFileSync(join(compatDir, 'node_modules', 'node-rdkafka', 'package.json'), 'utf8')) as { version: string; librdkafka?: string };
+      packageVersion('node-rdkafka'); // throws when it does not resolve
+      return `${pkg.version.replace(/^v/, '')} (librdkafka ${pkg.librdkafka ?? '?'})`;
+    },
     command: nodeDriver('rdkafka.js'),
     unsupported: {
       'delete-records': "node-rdkafka's AdminClient has only createTopic, deleteTopic and createPartitions",
@@ -106,6 +113,7 @@ export const clients: readonly ClientSpec[] = [
       return `${m[1]} (librdkafka ${m[2]})`;
     },
     command: nodeDriver('kcat.js'),
+    notes: 'kcat cannot create topics, so the driver creates them (and, for list-offsets-time, writes records with chosen timestamps) with kafkajs; what is checked goes through kcat. -H applies to a whole run, so produce-consume runs kcat once per record. commit-resume: a -G consumer stops after 5 records (-c 5) and commits offset 5 as it closes; -o is not used with -G because kcat then assigns that offset over the committed one.',
     unsupported: {
       'metadata-admin': 'kcat cannot create or delete topics (it only lists metadata with -L)',
       transactions: 'kcat has no transactional producer',
@@ -135,6 +143,7 @@ export const clients: readonly ClientSpec[] = [
     installedBy: 'Debian packages python3-kafka, python3-snappy, python3-lz4, python3-zstandard',
     version: () => pythonModuleVersion("__import__('kafka').__version__", 'kafka'),
     command: (scenario, bootstrap) => ({ cmd: python, args: [join(compatDir, 'python', 'kafka_python_driver.py'), scenario, bootstrap] }),
+    notes: "consumer-group runs each member in its own thread: kafka-python's poll() blocks inside a rebalance until its JoinGroup returns.",
     unsupported: {
       'idempotent-produce': 'kafka-python 2.0 has no idempotent producer (added in 2.1)',
       transactions: 'kafka-python 2.0 has no transactions (added in 2.1)',
@@ -153,16 +162,21 @@ export const clients: readonly ClientSpec[] = [
       if (go.error !== undefined) throw new Error(`go not installed: ${go.error.message}`);
       return r.stdout.trim().replace(/-\d+$/, '');
     },
-    prepare: () => {
+    prepare: async () => {
       if (existsSync(saramaBinary) && statSync(saramaBinary).mtimeMs >= statSync(saramaSource).mtimeMs) return;
       mkdirSync(join(repoRoot, 'dist', 'test', 'compat'), { recursive: true });
-      const r = spawnSync('go', ['build', '-o', saramaBinary, saramaSource], {
-        encoding: 'utf8',
-        env: { ...process.env, GO111MODULE: 'off', GOPATH: gopath },
+      const env = { ...process.env, GO111MODULE: 'off', GOPATH: gopath, GOCACHE: join(repoRoot, 'dist', '.gocache') };
+      const stderr = await new Promise<string | null>((resolve) => {
+        const child = spawn('go', ['build', '-o', saramaBinary, saramaSource], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+        child.on('error', (e) => resolve(e.message));
+        child.on('close', (code) => resolve(code === 0 ? null : err));
       });
-      if (r.status !== 0) throw new Error(`go build of the sarama driver failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-5).join(' | ')}`);
+      if (stderr !== null) throw new Error(`go build of the sarama driver failed: ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
     },
     command: (scenario, bootstrap) => ({ cmd: saramaBinary, args: [scenario, bootstrap] }),
+    notes: 'Debian ships sarama 1.22.1 (2019); the driver sets config.Version = V2_1_0_0 (needed for zstd) and is compiled with GO111MODULE=off against /usr/share/gocode on first use.',
     unsupported: {
       transactions: 'sarama 1.22 has no transactional producer (added in 1.37)',
     },

@@ -66,6 +66,10 @@ export function renderMarkdown(result: MatrixResult): string {
   lines.push('| --- | --- | --- |');
   for (const c of result.clients) for (const s of scenarios) { const cell = c.cells[s.id]; if (cell?.result === 'unsupported') lines.push(`| ${c.client} | ${s.id} | ${escapeCell(cell.reason)} |`); }
   lines.push('');
+  lines.push('## Notes on the drivers');
+  lines.push('');
+  for (const c of result.clients) if (c.notes !== undefined) lines.push(`- **${c.client}**: ${c.notes}`);
+  lines.push('');
   lines.push('## Scenarios');
   lines.push('');
   lines.push('| id | what the client does |');

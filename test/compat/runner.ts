@@ -18,6 +18,7 @@ export interface ClientResult {
   readonly name: string;
   readonly language: string;
   readonly installedBy: string;
+  readonly notes?: string;
   /** null when the client is not installed; `missing` says why. */
   readonly version: string | null;
   readonly missing?: string;
@@ -99,19 +100,42 @@ function runOne(cmd: string, args: readonly string[], timeoutMs: number): Promis
   });
 }
 
-async function runClient(spec: ClientSpec, wanted: readonly ScenarioId[], timeoutMs: number, log: (line: string) => void): Promise<ClientResult> {
-  const base = { client: spec.id, name: spec.name, language: spec.language, installedBy: spec.installedBy };
-  let version: string;
+interface Probe {
+  readonly version: string | null;
+  readonly missing?: string;
+  /** Settles when the client is ready (its `prepare`), rejecting with why not. */
+  readonly ready: Promise<void>;
+}
+
+function probe(spec: ClientSpec): Probe {
   try {
-    version = spec.version();
-    spec.prepare?.();
+    const version = spec.version();
+    const ready = spec.prepare?.() ?? Promise.resolve();
+    ready.catch(() => {}); // looked at by runClient
+    return { version, ready };
   } catch (err) {
-    const missing = err instanceof Error ? err.message : String(err);
-    log(`${spec.id}: NOT AVAILABLE: ${missing}`);
-    const cells: Partial<Record<ScenarioId, CellResult>> = {};
-    for (const s of wanted) cells[s] = spec.unsupported[s] !== undefined ? { result: 'unsupported', reason: spec.unsupported[s]! } : { result: 'fail', error: `client not available: ${missing}`, ms: 0 };
-    return { ...base, version: null, missing, cells };
+    return { version: null, missing: err instanceof Error ? err.message : String(err), ready: Promise.resolve() };
   }
+}
+
+async function runClient(spec: ClientSpec, probed: Probe, wanted: readonly ScenarioId[], timeoutMs: number, log: (line: string) => void): Promise<ClientResult> {
+  const base = { client: spec.id, name: spec.name, language: spec.language, installedBy: spec.installedBy, ...(spec.notes === undefined ? {} : { notes: spec.notes }) };
+  let missing = probed.missing;
+  if (missing === undefined) {
+    try {
+      await probed.ready;
+    } catch (err) {
+      missing = err instanceof Error ? err.message : String(err);
+    }
+  }
+  if (missing !== undefined || probed.version === null) {
+    const why = missing ?? 'no version';
+    log(`${spec.id}: NOT AVAILABLE: ${why}`);
+    const cells: Partial<Record<ScenarioId, CellResult>> = {};
+    for (const s of wanted) cells[s] = spec.unsupported[s] !== undefined ? { result: 'unsupported', reason: spec.unsupported[s]! } : { result: 'fail', error: `client not available: ${why}`, ms: 0 };
+    return { ...base, version: null, missing: why, cells };
+  }
+  const version = probed.version;
   const cells: Partial<Record<ScenarioId, CellResult>> = {};
   const broker = await Broker.start({ config: brokerConfig });
   try {
@@ -139,12 +163,14 @@ export async function runMatrix(options: RunOptions = {}): Promise<MatrixResult>
   const log = options.log ?? (() => {});
   const wantedClients = clients.filter((c) => options.clientIds === undefined || options.clientIds.includes(c.id));
   const wantedScenarios = scenarios.map((s) => s.id).filter((s) => options.scenarioIds === undefined || options.scenarioIds.includes(s));
+  // Versions first (quick), then slow preparations (a Go build) run while the first clients are tested.
+  const probes = wantedClients.map(probe);
   const results: ClientResult[] = new Array<ClientResult>(wantedClients.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < wantedClients.length) {
       const i = next++;
-      results[i] = await runClient(wantedClients[i]!, wantedScenarios, options.timeoutMs ?? 20_000, log);
+      results[i] = await runClient(wantedClients[i]!, probes[i]!, wantedScenarios, options.timeoutMs ?? 20_000, log);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 3) }, worker));
