@@ -123,3 +123,30 @@ test('bad flags and an unreachable broker: one line, exit 1', async () => {
   assert.equal(noBroker.stderr.trimEnd().split('\n').length, 1, noBroker.stderr);
   assert.match(noBroker.stderr, /Cannot connect to broker 127\.0\.0\.1:1/);
 });
+
+test('on a terminal the producer shows a ">" prompt for each line', async (t) => {
+  // `script` runs the producer with a pseudo-terminal as its stdin and stdout.
+  const { spawnSync, spawn } = await import('node:child_process');
+  if (spawnSync('script', ['--version']).status !== 0) return t.skip('no `script` command to provide a terminal');
+  const { binDir } = await import('./cli-support.js');
+  await createTopic('typed');
+  const child = spawn('script', ['-qfec', `${binDir}/kafka-console-producer.sh --topic typed --bootstrap-server ${b}`, '/dev/null'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  const waitFor = async (predicate: () => boolean): Promise<void> => {
+    for (let i = 0; i < 100 && !predicate(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(predicate(), `terminal output so far: ${JSON.stringify(out)}`);
+  };
+  await waitFor(() => out.startsWith('>'));
+  child.stdin.write('first order\n');
+  await waitFor(() => /first order\r?\n>/.test(out));
+  child.stdin.write('second order\n');
+  await waitFor(() => /second order\r?\n>/.test(out));
+  child.stdin.write('\u0004');
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, out);
+  const consumed = await runScript('kafka-console-consumer.sh', ['--bootstrap-server', b, '--topic', 'typed', '--from-beginning', '--max-messages', '2']);
+  assert.equal(consumed.stdout, 'first order\nsecond order\n');
+});

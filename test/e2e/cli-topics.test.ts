@@ -117,3 +117,42 @@ test('bad command lines and a missing broker give one line and exit 1', async ()
   assert.match(noBroker.stderr, /^Error while executing topic command : Cannot connect to broker 127\.0\.0\.1:1 /);
   assert.doesNotMatch(noBroker.stderr, /\n\s+at /);
 });
+
+test('--config overrides show in describe; --alter grows the partition count', async () => {
+  const created = await runScript('kafka-topics.sh', ['--bootstrap-server', b, '--create', '--topic', 'tuned', '--config', 'retention.ms=1000', '--config', 'cleanup.policy=compact']);
+  assert.equal(created.code, 0, created.stderr);
+  const described = await runScript('kafka-topics.sh', ['--bootstrap-server', b, '--describe', '--topic', 'tuned']);
+  assert.match(described.stdout.split('\n')[0]!, /\tConfigs: cleanup\.policy=compact,retention\.ms=1000$/);
+
+  const altered = await runScript('kafka-topics.sh', ['--bootstrap-server', b, '--alter', '--topic', 'tuned', '--partitions', '3']);
+  assert.equal(altered.code, 0, altered.stderr);
+  assert.equal(altered.stdout, '');
+  const after = await runScript('kafka-topics.sh', ['--bootstrap-server', b, '--describe', '--topic', 'tuned']);
+  assert.match(after.stdout, /\tPartitionCount: 3\t/);
+  assert.equal(after.stdout.trimEnd().split('\n').length, 4);
+
+  const shrink = await runScript('kafka-topics.sh', ['--bootstrap-server', b, '--alter', '--topic', 'tuned', '--partitions', '2']);
+  assert.equal(shrink.code, 1);
+  assert.match(shrink.stderr, /^Error while executing topic command : .*3 partition/);
+  assert.equal(shrink.stderr.trimEnd().split('\n').length, 1);
+});
+
+test('--command-config passes client properties; a missing file is one error line', async () => {
+  const { writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'samsa-cli-'));
+  try {
+    const file = join(dir, 'client.properties');
+    writeFileSync(file, '# admin client\nclient.id=ops-tool\nrequest.timeout.ms = 5000\n');
+    const listed = await runScript('kafka-topics.sh', ['--bootstrap-server', b, '--list', '--command-config', file]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.ok(listed.stdout.split('\n').includes('payments'));
+    const missing = await runScript('kafka-topics.sh', ['--bootstrap-server', b, '--list', '--command-config', join(dir, 'nope.properties')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /nope\.properties \(No such file or directory\)\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
