@@ -72,3 +72,25 @@ test('bad command lines give one line and exit 1', async () => {
   assert.match(badPair.stderr, /must be in the format "key=val"/);
   assert.equal(badPair.stderr.trimEnd().split('\n').length, 1);
 });
+
+test('broker and cluster-default configs: alter, then describe shows them with their source', async (t) => {
+  if (!hasConfigApis) return t.skip('broker does not serve DescribeConfigs/IncrementalAlterConfigs yet');
+  const defaults = await configs('--alter', '--entity-type', 'brokers', '--entity-default', '--add-config', 'log.retention.ms=600000');
+  assert.equal(defaults.code, 0, defaults.stderr);
+  assert.equal(defaults.stdout, 'Completed updating default config for brokers in the cluster.\n');
+  const one = await configs('--alter', '--broker', String(broker.nodeId), '--add-config', 'log.cleaner.threads=2');
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(one.stdout, `Completed updating config for broker ${broker.nodeId}.\n`);
+
+  const described = await configs('--describe', '--entity-type', 'brokers');
+  assert.equal(described.code, 0, described.stderr);
+  const lines = described.stdout.trimEnd().split('\n');
+  assert.equal(lines[0], `Dynamic configs for broker ${broker.nodeId} are:`);
+  assert.match(lines[1]!, /^  log\.cleaner\.threads=2 sensitive=false synonyms=\{DYNAMIC_BROKER_CONFIG:log\.cleaner\.threads=2[,}]/);
+  assert.equal(lines[2], 'Default configs for brokers in the cluster are:');
+  assert.match(lines[3]!, /^  log\.retention\.ms=600000 sensitive=false synonyms=\{DYNAMIC_DEFAULT_BROKER_CONFIG:log\.retention\.ms=600000[,}]/);
+
+  const missingTopic = await configs('--describe', '--topic', 'nope');
+  assert.equal(missingTopic.code, 1);
+  assert.equal(missingTopic.stderr, "The topic 'nope' doesn't exist and doesn't have dynamic config.\n");
+});
