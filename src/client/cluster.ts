@@ -59,6 +59,8 @@ export interface TopicInfo {
   isInternal: boolean;
   /** Indexed by partition number. */
   partitions: PartitionInfo[];
+  /** Partitions that have a leader, ascending (computed once per metadata update). */
+  availablePartitions: number[];
 }
 
 export type CoordinatorType = 'group' | 'transaction';
@@ -431,7 +433,8 @@ export class Cluster {
       }
       const previous = this.topics.get(t.name);
       if (previous !== undefined && previous.topicId !== t.topicId) this.topicNamesById.delete(previous.topicId);
-      this.topics.set(t.name, { name: t.name, topicId: t.topicId, isInternal: t.isInternal, partitions });
+      const availablePartitions = partitions.filter((p) => p !== undefined && p.leader >= 0).map((p) => p.partition);
+      this.topics.set(t.name, { name: t.name, topicId: t.topicId, isInternal: t.isInternal, partitions, availablePartitions });
       if (t.topicId !== ZERO_UUID) this.topicNamesById.set(t.topicId, t.name);
     }
     if (all) {

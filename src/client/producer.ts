@@ -157,8 +157,10 @@ function toBuffer(value: string | Buffer | null | undefined): Buffer | null {
   return typeof value === 'string' ? Buffer.from(value) : value;
 }
 
+const NO_HEADERS: RecordHeader[] = [];
+
 function toHeaders(headers: ProducerRecord['headers']): RecordHeader[] {
-  if (headers === undefined) return [];
+  if (headers === undefined) return NO_HEADERS;
   const list = Array.isArray(headers) ? headers : Object.entries(headers).map(([key, value]) => ({ key, value }));
   return list.map((h) => ({ key: h.key, value: toBuffer(h.value) }));
 }
@@ -400,8 +402,7 @@ export class Producer {
       }
       return record.partition;
     }
-    const availablePartitions = topic.partitions.filter((p) => p !== undefined && p.leader >= 0).map((p) => p.partition);
-    const args = { topic: record.topic, key, value, partitionCount, availablePartitions };
+    const args = { topic: record.topic, key, value, partitionCount, availablePartitions: topic.availablePartitions };
     const partition = this.customPartitioner !== null ? this.customPartitioner(args) : this.partitioner.partition(args);
     if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
       throw new KafkaConfigError(`partitioner returned ${partition} for topic "${record.topic}" with ${partitionCount} partitions`);
