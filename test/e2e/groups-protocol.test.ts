@@ -317,3 +317,24 @@ test('groups protocol: a restarted broker serves its groups and offsets from the
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('groups protocol: a JoinGroup while __consumer_offsets is being created waits for it instead of NOT_COORDINATOR', async () => {
+  const broker = await Broker.start({ config: { 'group.initial.rebalance.delay.ms': 0 } });
+  const a = await RawClient.connect(broker.bootstrap);
+  const b = await RawClient.connect(broker.bootstrap);
+  try {
+    // a's FindCoordinator creates the topic; b sees it in Metadata as soon as it commits, maybe before its logs are open.
+    const found = a.send(ApiKey.FindCoordinator, 3, { key: 'early', keyType: 0 });
+    for (;;) {
+      const m = await b.send(ApiKey.Metadata, 12, { topics: [{ name: '__consumer_offsets' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      if (m.topics[0]!.errorCode === ErrorCode.NONE) break;
+    }
+    const early = await join(b, 'early', '', null);
+    assert.equal(early.errorCode, ErrorCode.MEMBER_ID_REQUIRED, 'served by the coordinator, not sent away');
+    assert.equal((await found).errorCode, ErrorCode.NONE);
+  } finally {
+    a.close();
+    b.close();
+    await broker.stop();
+  }
+});

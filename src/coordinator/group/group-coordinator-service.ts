@@ -157,11 +157,22 @@ export class GroupCoordinatorService {
       this.creating ??= this.createTopic().finally(() => {
         this.creating = null;
       });
-      await this.creating;
     }
+    await this.ready();
+    return this.broker.image().topic(OFFSETS_TOPIC) !== undefined && !this.stopped;
+  }
+
+  /**
+   * Waits for a creation of the topic under way and for the loads of the
+   * partitions this node leads. The image shows a new topic as soon as its
+   * record commits, a little before its logs are open; a request that came in
+   * between would otherwise find nothing to load and answer NOT_COORDINATOR
+   * (which librdkafka follows with a coordinator query seconds later).
+   */
+  private async ready(): Promise<void> {
+    if (this.creating !== null) await this.creating;
     const loading = this.refreshOwnership();
     if (loading !== null) await loading;
-    return this.broker.image().topic(OFFSETS_TOPIC) !== undefined && !this.stopped;
   }
 
   /**
@@ -380,8 +391,7 @@ export class GroupCoordinatorService {
   }
 
   private async call<T>(start: (done: (response: T) => void) => void): Promise<T> {
-    const loading = this.refreshOwnership();
-    if (loading !== null) await loading;
+    await this.ready();
     return new Promise<T>((resolve) => start(resolve));
   }
 }
