@@ -14,7 +14,7 @@ import type { FileSystem } from '../platform/file-system.js';
 import { nodeFileSystem } from '../platform/node-file-system.js';
 import { systemClock, type Clock } from '../platform/clock.js';
 import { MetadataImage } from '../metadata/image.js';
-import { SingleVoterQuorum } from '../metadata/quorum.js';
+import { RaftQuorum } from '../metadata/quorum.js';
 import { Controller } from '../metadata/controller.js';
 import { randomUuid } from '../metadata/uuid.js';
 import type { BrokerConfig, ListenerSpec } from './config/broker-config.js';
@@ -103,8 +103,15 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
   }
   clearCleanShutdown(fs, config);
 
-  const quorum = SingleVoterQuorum.open(fs, config.metadataLogDir);
-  if (quorum.truncatedBytes > 0) logger.warn({ truncatedBytes: quorum.truncatedBytes }, 'truncated a damaged metadata log tail');
+  const quorum = await RaftQuorum.open({
+    fs,
+    clock,
+    metadataLogDir: config.metadataLogDir,
+    nodeId: config.nodeId,
+    quorumVoters: config.raw.get('controller.quorum.voters') ?? '',
+    clusterId: storage.clusterId,
+    onFatal: (err) => logger.error({ err }, 'the metadata quorum failed; metadata changes fail from now on'),
+  });
   let image = MetadataImage.empty;
   for (const batch of quorum.replay()) image = image.apply(batch.records, batch.lastOffset);
 

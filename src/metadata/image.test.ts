@@ -1,13 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, appendFileSync, readdirSync, statSync, truncateSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { nodeFileSystem } from '../platform/node-file-system.js';
 import { defaultPartitionRecord } from '../protocol/generated/index.js';
 import { MetadataImage } from './image.js';
-import { SingleVoterQuorum } from './quorum.js';
-import { MetadataLogFile } from './metadata-log.js';
 import { decodeMetadataRecord, encodeMetadataRecord, type MetadataRecord } from './records.js';
 
 const topicId = 'dGVzdC10b3BpYy1pZC0xMg';
@@ -41,40 +35,4 @@ test('applying records makes a new image and leaves the old one as it was', () =
   assert.equal(removed.topic('orders'), undefined);
   assert.equal(removed.topicById(topicId), undefined);
   assert.throws(() => one.apply(topicRecords('orders', topicId, 1), 9), /created twice/);
-});
-
-test('the metadata log replays committed batches and drops a torn tail whole', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'samsa-meta-'));
-  try {
-    const quorum = SingleVoterQuorum.open(nodeFileSystem, dir);
-    const committed: number[] = [];
-    quorum.onCommit((b) => {
-      committed.push(b.baseOffset);
-    });
-    await quorum.append(topicRecords('a', topicId, 2));
-    await quorum.append(topicRecords('b', 'YW5vdGhlci10b3BpYy1pZA', 1));
-    assert.deepEqual(committed, [0, 3]);
-    quorum.close();
-
-    const file = join(MetadataLogFile.dirFor(dir), readdirSync(MetadataLogFile.dirFor(dir))[0]!);
-    const intact = statSync(file).size;
-    appendFileSync(file, Buffer.from([0, 0, 0, 40, 1, 2, 3]));
-    const reopened = SingleVoterQuorum.open(nodeFileSystem, dir);
-    assert.equal(reopened.truncatedBytes, 7);
-    let image = MetadataImage.empty;
-    for (const batch of reopened.replay()) image = image.apply(batch.records, batch.lastOffset);
-    assert.deepEqual([...image.topicsByName.keys()], ['a', 'b']);
-    assert.equal(image.offset, 4);
-    reopened.close();
-
-    // A batch cut in half is gone entirely: topic 'b' and its partition go together.
-    truncateSync(file, intact - 5);
-    const cut = SingleVoterQuorum.open(nodeFileSystem, dir);
-    image = MetadataImage.empty;
-    for (const batch of cut.replay()) image = image.apply(batch.records, batch.lastOffset);
-    assert.deepEqual([...image.topicsByName.keys()], ['a']);
-    cut.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 });

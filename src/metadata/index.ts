@@ -1,7 +1,7 @@
 export { MetadataImage, type BrokerImage, type BrokerEndpoint, type PartitionImage, type TopicImage } from './image.js';
 export { encodeMetadataRecord, decodeMetadataRecord, ConfigResourceType, MetadataRecordType, type MetadataRecord } from './records.js';
-export { MetadataLogFile, METADATA_TOPIC, METADATA_PARTITION_DIR, type MetadataLogBatch } from './metadata-log.js';
-export { SingleVoterQuorum, type MetadataQuorum, type CommittedBatch, type CommitListener } from './quorum.js';
+export { MetadataLogFile, METADATA_TOPIC, METADATA_PARTITION_DIR } from './metadata-log.js';
+export { RaftQuorum, parseQuorumVoters, type MetadataQuorum, type CommittedBatch, type CommitListener, type RaftQuorumOptions } from './quorum.js';
 export {
   Controller,
   topicNameProblem,
