@@ -242,6 +242,17 @@ test('flush waits for queued records; sends after close fail', async () => {
   for (let i = 0; i < 10; i++) void producer.send({ topic: 't', value: String(i) }).then(() => delivered++);
   await producer.flush();
   assert.equal(delivered, 10);
+  // flush() waits for what was queued when it was called, not for sends that keep coming.
+  let sending = true;
+  const keepSending = (async () => {
+    while (sending) {
+      void producer.send({ topic: 't', value: 'more' });
+      await new Promise((r) => setImmediate(r));
+    }
+  })();
+  await producer.flush();
+  sending = false;
+  await keepSending;
   await producer.close();
   await assert.rejects(producer.send({ topic: 't', value: 'late' }), /closed/);
   await fake.close();

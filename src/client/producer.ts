@@ -121,6 +121,8 @@ interface Batch {
   attempts: number;
   closed: boolean;
   inFlight: boolean;
+  /** flush() calls waiting for this batch to be acknowledged or to fail. */
+  settleWaiters: Array<() => void>;
 }
 
 interface PartitionQueue {
@@ -199,7 +201,6 @@ export class Producer {
   private lingerTimer: NodeJS.Timeout | null = null;
   private lingerDeadlineMs = Infinity;
   private flushing = 0;
-  private readonly idleWaiters: Array<() => void> = [];
 
   private usedMemory = 0;
   /** FIFO of sends waiting for buffer room; `memoryHead` is the first live entry. */
@@ -444,6 +445,7 @@ export class Producer {
         attempts: 0,
         closed: false,
         inFlight: false,
+        settleWaiters: [],
       };
       queue.batches.push(batch);
       this.queuedBatches++;
@@ -576,6 +578,7 @@ export class Producer {
       if (next.built !== null || next.inFlight || batch.sizeBytes + next.sizeBytes - BATCH_HEADER_BYTES > cap) break;
       for (const r of next.records) batch.records.push(r);
       for (const d of next.deliveries) batch.deliveries.push(d);
+      for (const w of next.settleWaiters) batch.settleWaiters.push(w);
       batch.sizeBytes += next.sizeBytes - BATCH_HEADER_BYTES;
       queue.batches.splice(index + 1, 1);
       this.queuedBatches--;
@@ -662,6 +665,7 @@ export class Producer {
     }
     this.queuedBatches--;
     this.releaseMemory(batch.sizeBytes - BATCH_HEADER_BYTES);
+    for (const w of batch.settleWaiters.splice(0)) w();
   }
 
   private completeBatch(batch: Batch, baseOffset: bigint, logAppendTimeMs: number): void {
@@ -676,7 +680,6 @@ export class Producer {
         timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : batch.records[i]!.timestamp ?? -1,
       });
     }
-    this.checkIdle();
   }
 
   private batchFailed(batch: Batch, error: Error): void {
@@ -711,21 +714,23 @@ export class Producer {
     this.removeBatch(queue, batch);
     if (this.transactionalId !== null && this.txnState !== 'ready') this.txnError ??= error;
     for (const d of batch.deliveries) d.reject(error);
-    this.checkIdle();
   }
 
-  private checkIdle(): void {
-    if (this.queuedBatches === 0) for (const w of this.idleWaiters.splice(0)) w();
-  }
-
-  /** Sends everything queued now and waits until all of it is acknowledged or failed. */
+  /**
+   * Sends everything queued now, without waiting for linger.ms, and resolves
+   * when all of it is acknowledged or has failed. Records sent after the call
+   * are not waited for.
+   */
   async flush(): Promise<void> {
-    if (this.queuedBatches === 0) return;
+    const waits: Array<Promise<void>> = [];
+    for (const queue of this.queues.values()) {
+      for (const batch of queue.batches) waits.push(new Promise<void>((resolve) => batch.settleWaiters.push(resolve)));
+    }
+    if (waits.length === 0) return;
     this.flushing++;
     try {
-      const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
       this.drain();
-      await idle;
+      await Promise.all(waits);
     } finally {
       this.flushing--;
     }
@@ -744,6 +749,7 @@ export class Producer {
     for (const queue of this.queues.values()) {
       for (const b of queue.batches.splice(0)) {
         for (const d of b.deliveries) d.reject(new ClientClosedError('producer'));
+        for (const w of b.settleWaiters.splice(0)) w();
       }
     }
     if (this.memoryTimer !== null) clearTimeout(this.memoryTimer);
