@@ -9,7 +9,7 @@
  * A group that does not exist is an error (exit 1).
  */
 import { Admin, type GroupDescription } from '../../client/admin.js';
-import type { CommittedOffset, OffsetSpec, OffsetToCommit } from '../../client/offsets.js';
+import type { OffsetSpec, OffsetToCommit } from '../../client/offsets.js';
 import type { TopicPartition } from '../../client/consumer-protocol.js';
 import {
   ToolError,
@@ -28,6 +28,7 @@ import {
   str,
   writeOut,
 } from './lib/common.js';
+import { groupOffsetRows } from './lib/group-offsets.js';
 
 const MISSING = '-';
 const RESET_SCENARIOS = ['toOffset', 'toDatetime', 'byDuration', 'toEarliest', 'toLatest', 'toCurrent', 'shiftBy', 'fromFile'] as const;
@@ -231,39 +232,18 @@ async function describeGroups(admin: Admin, opts: Record<string, unknown>, group
 }
 
 async function offsetRows(admin: Admin, g: GroupDescription): Promise<OffsetRow[]> {
-  const committed = g.state === 'Dead' ? [] : await admin.listConsumerGroupOffsets(g.groupId);
-  const byTp = new Map<string, CommittedOffset>(committed.map((c) => [`${c.topic}\u0000${c.partition}`, c]));
-  const assigned: Array<{ tp: TopicPartition; member: GroupDescription['members'][number] }> = [];
-  const sortedMembers = [...g.members].sort((a, b) => (b.assignment?.length ?? 0) - (a.assignment?.length ?? 0));
-  for (const m of sortedMembers) for (const tp of m.assignment ?? []) assigned.push({ tp, member: m });
-  const assignedKeys = new Set(assigned.map((a) => `${a.tp.topic}\u0000${a.tp.partition}`));
-  const unassigned = committed
-    .filter((c) => !assignedKeys.has(`${c.topic}\u0000${c.partition}`))
-    .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
-  const all = [...assigned.map((a) => a.tp), ...unassigned];
-  const ends = new Map<string, bigint>();
-  if (all.length > 0) {
-    const listed = await admin.listOffsets(all.map((tp) => ({ topic: tp.topic, partition: tp.partition, spec: 'latest' as OffsetSpec })));
-    for (const l of listed) ends.set(`${l.topic}\u0000${l.partition}`, l.offset);
-  }
-  const row = (tp: TopicPartition, member: GroupDescription['members'][number] | null): OffsetRow => {
-    const k = `${tp.topic}\u0000${tp.partition}`;
-    const c = byTp.get(k);
-    const current = c !== undefined && c.offset >= 0n ? c.offset : null;
-    const end = ends.get(k) ?? null;
-    return {
-      group: g.groupId,
-      topic: tp.topic,
-      partition: String(tp.partition),
-      current: current === null ? MISSING : String(current),
-      end: end === null ? MISSING : String(end),
-      lag: current !== null && end !== null ? String(end - current) : MISSING,
-      consumerId: member?.memberId ?? MISSING,
-      host: member?.clientHost ?? MISSING,
-      clientId: member?.clientId ?? MISSING,
-    };
-  };
-  const rows = [...assigned.map((a) => row(a.tp, a.member)), ...unassigned.map((c) => row(c, null))];
+  const text = (n: bigint | null): string => (n === null ? MISSING : String(n));
+  const rows: OffsetRow[] = (await groupOffsetRows(admin, g)).map((r) => ({
+    group: g.groupId,
+    topic: r.topic,
+    partition: String(r.partition),
+    current: text(r.current),
+    end: text(r.end),
+    lag: text(r.lag),
+    consumerId: r.member?.memberId ?? MISSING,
+    host: r.member?.clientHost ?? MISSING,
+    clientId: r.member?.clientId ?? MISSING,
+  }));
   // Members without partitions still show up, with their ids.
   for (const m of g.members) {
     if ((m.assignment?.length ?? 0) === 0) {
