@@ -108,17 +108,42 @@ export class LogCleaner {
     return Math.min(Math.max(stored, log.logStartOffset), log.logEndOffset);
   }
 
-  /** The first offset the cleaner may not touch: the active segment, or the first segment too young by min.compaction.lag.ms. */
+  /**
+   * The first offset the cleaner may not touch: the active segment, the first
+   * segment too young by min.compaction.lag.ms, or the first open
+   * transaction (the last stable offset: what is undecided must stay).
+   */
   private firstUncleanableOffset(log: Log, segments: readonly LogSegment[]): number {
     const lagMs = log.logConfig['min.compaction.lag.ms'];
     const nowMs = this.opts.clock.nowMs();
     const activeBase = log.segmentBaseOffsets().at(-1) ?? log.logEndOffset;
+    const stable = log.lastStableOffset();
     if (lagMs > 0) {
       for (const seg of segments) {
-        if (seg.maxTimestamp >= 0 && nowMs - seg.maxTimestamp < lagMs) return seg.baseOffset;
+        if (seg.maxTimestamp >= 0 && nowMs - seg.maxTimestamp < lagMs) return Math.min(seg.baseOffset, stable);
       }
     }
-    return activeBase;
+    return Math.min(activeBase, stable);
+  }
+
+  /**
+   * Whether a transactional batch belongs to an aborted transaction: its
+   * producer has an aborted range (first offset .. ABORT marker) around it.
+   * Such records never count as a key's latest value and are dropped.
+   */
+  private abortedCheck(log: Log): (batch: DecodedBatch) => boolean {
+    const byProducer = new Map<bigint, Array<{ firstOffset: number; lastOffset: number }>>();
+    for (const t of log.abortedTransactionEntries()) {
+      const list = byProducer.get(t.producerId) ?? [];
+      list.push(t);
+      byProducer.set(t.producerId, list);
+    }
+    return (batch) => {
+      if (!batch.header.isTransactional || batch.header.isControl) return false;
+      const ranges = byProducer.get(batch.header.producerId);
+      const at = batch.header.baseOffset;
+      return ranges !== undefined && ranges.some((r) => r.firstOffset <= at && at <= r.lastOffset);
+    };
   }
 
   /** Cleans the log when its dirty ratio reaches min.cleanable.dirty.ratio; true when it did. */
@@ -162,13 +187,14 @@ export class LogCleaner {
     const candidates = segments.filter((s) => s.baseOffset < uncleanable);
     if (candidates.length === 0) return stats;
 
-    // 2. Key -> last offset over the dirty part.
+    // 2. Key -> last offset over the dirty part (aborted transactions' records do not count).
+    const aborted = this.abortedCheck(log);
     const latest = new Map<string, number>();
     for (const seg of candidates) {
       if (seg.nextOffset <= firstDirty) continue;
       for await (const { buf, at } of segmentBatches(seg)) {
         const batch = decodeRecordBatch(buf.subarray(at), 0);
-        if (batch.header.isControl) continue;
+        if (batch.header.isControl || aborted(batch)) continue;
         for (const r of batch.records) {
           const k = keyOf(r.key);
           if (k !== undefined && r.offset >= firstDirty && r.offset < uncleanable) latest.set(k, r.offset);
@@ -180,7 +206,7 @@ export class LogCleaner {
     const nowMs = this.opts.clock.nowMs();
     const deleteHorizonMs = nowMs - log.logConfig['delete.retention.ms'];
     for (const seg of candidates) {
-      const swapped = await this.rewriteSegment(log, seg, latest, deleteHorizonMs, uncleanable, truncationsAtStart, stats);
+      const swapped = await this.rewriteSegment(log, seg, latest, deleteHorizonMs, uncleanable, truncationsAtStart, stats, aborted);
       if (!swapped) break;
       stats.segments++;
     }
@@ -197,6 +223,7 @@ export class LogCleaner {
     uncleanable: number,
     truncationsAtStart: number,
     stats: CleanStats,
+    aborted: (batch: DecodedBatch) => boolean,
   ): Promise<boolean> {
     const fs = this.opts.fs;
     const cleanedPath = seg.filePath(LOG_SUFFIX) + CLEANED_SUFFIX;
@@ -208,7 +235,8 @@ export class LogCleaner {
       for await (const { buf, at, size } of segmentBatches(seg)) {
         stats.bytesRead += size;
         const batch = decodeRecordBatch(buf.subarray(at, at + size), 0);
-        const kept = this.survivors(batch, latest, deleteHorizonMs, uncleanable);
+        const droppedAsAborted = aborted(batch) && batch.header.baseOffset + batch.header.lastOffsetDelta < uncleanable;
+        const kept = droppedAsAborted ? [] : this.survivors(batch, latest, deleteHorizonMs, uncleanable);
         stats.recordsRead += batch.records.length;
         stats.recordsKept += kept === 'all' ? batch.records.length : kept.length;
         let bytes: Buffer | undefined;
@@ -264,7 +292,8 @@ export class LogCleaner {
 
   /** 'all' when every record stays (the batch is copied as is), else the records that stay. */
   private survivors(batch: DecodedBatch, latest: Map<string, number>, deleteHorizonMs: number, uncleanable: number): 'all' | DecodedBatch['records'] {
-    // Control batches (transaction markers) are kept as they are.
+    // Control batches (transaction markers) are kept as they are: a marker is
+    // what tells readers and recovery where its transaction ended.
     if (batch.header.isControl) return 'all';
     const kept: DecodedBatch['records'] = [];
     let all = true;

@@ -7,6 +7,8 @@ import { buildEndTxnMarkerBatch } from '../protocol/records/control-record.js';
 import { decodeRecordBatches } from '../protocol/records/batch-decoder.js';
 import { ProducerStateError, ProducerStateManager } from './producer-state.js';
 import { harness, readAll } from './test-helpers.js';
+import { LogCleaner } from './cleaner.js';
+import { OffsetCheckpointFile } from './checkpoint.js';
 import type { Log } from './log.js';
 
 const T0 = 1_700_000_000_000;
@@ -255,3 +257,31 @@ async function crashRound(seed: number): Promise<void> {
   await log.close();
   await readAll(log).catch(() => undefined);
 }
+
+test('the cleaner drops aborted transactions, ignores them for the latest value, and stops at the LSO', async () => {
+  const h = harness({ 'segment.bytes': 300, 'cleanup.policy': { compact: true, delete: false } });
+  const log = await h.open();
+  const kv = (key: string, pid: bigint, seq: number, value: string, transactional: boolean): Buffer =>
+    buildRecordBatch({ records: [{ key: Buffer.from(key), value: Buffer.from(value), timestamp: T0 }], producerId: pid, producerEpoch: 0, baseSequence: seq, transactional });
+  log.appendAsLeader(kv('K', 1n, 0, 'committed', true), 0);
+  log.appendAsLeader(marker(1n, 0, true), 0);
+  for (let i = 0; i < 4; i++) log.appendAsLeader(kv('F', 4n, i, `filler-${i}`, false), 0);
+  log.appendAsLeader(kv('K', 2n, 0, 'aborted', true), 0);
+  log.appendAsLeader(marker(2n, 0, false), 0);
+  log.appendAsLeader(kv('K', 3n, 0, 'open', true), 0);
+  for (let i = 4; i < 10; i++) log.appendAsLeader(kv('F', 4n, i, `filler-${i}`, false), 0);
+  log.roll();
+  const lso = log.lastStableOffset();
+  const cleaner = new LogCleaner({ fs: h.fs, clock: h.clock, checkpoint: new OffsetCheckpointFile(h.fs, '/data/cleaner-offset-checkpoint') });
+  await cleaner.clean(log);
+  // Markers are control records: their values start with the marker version (0).
+  const all = (await readAll(log)).filter((v) => !v.value.startsWith('\x00'));
+  const below = all.filter((v) => v.offset < lso).map((v) => v.value);
+  const above = all.filter((v) => v.offset >= lso).map((v) => v.value);
+  // Below the LSO: the committed value is K's latest (the aborted one does not count and is gone).
+  assert.deepEqual(below, ['committed', 'filler-3']);
+  // From the open transaction on nothing was touched.
+  assert.deepEqual(above, ['open', ...Array.from({ length: 6 }, (_, i) => `filler-${i + 4}`)]);
+  assert.deepEqual(await readCommitted(log), ['committed', 'filler-3']);
+  await log.close();
+});
