@@ -63,14 +63,12 @@ export const clients: readonly ClientSpec[] = [
     id: 'kafkajs',
     name: 'kafkajs',
     language: 'JavaScript',
-    installedBy: 'root devDependency',
-    version: () => packageVersion('kafkajs'),
+    installedBy: 'root devDependency; codec plugins kafkajs-snappy, kafkajs-lz4 in test/compat/package.json',
+    version: () => `${packageVersion('kafkajs')} (kafkajs-snappy ${packageVersion('kafkajs-snappy')}, kafkajs-lz4 ${packageVersion('kafkajs-lz4')})`,
     command: nodeDriver('kafkajs.js'),
-    notes: 'kafkajs reads only through consumer groups, so every read joins a fresh group; deleteTopicRecords needs the topic in its metadata cache first (fetchTopicMetadata); configs use AlterConfigs (kafkajs has no IncrementalAlterConfigs).',
+    notes: 'snappy and lz4 through the codec plugins kafkajs-snappy and kafkajs-lz4 (registered in CompressionCodecs, as kafkajs documents). kafkajs reads only through consumer groups, so every read joins a fresh group; deleteTopicRecords needs the topic in its metadata cache first (fetchTopicMetadata); configs use AlterConfigs (kafkajs has no IncrementalAlterConfigs).',
     unsupported: {
-      'compression-snappy': 'kafkajs ships only gzip; snappy needs a third-party codec package (kafkajs-snappy)',
-      'compression-lz4': 'kafkajs ships only gzip; lz4 needs a third-party codec package (kafkajs-lz4)',
-      'compression-zstd': 'kafkajs ships only gzip; zstd needs a third-party codec package (@kafkajs/zstd)',
+      'compression-zstd': "kafkajs ships only gzip; its zstd plugin @kafkajs/zstd 0.1.1 (native cppzst 2.0.6) does not compile on Node 20",
     },
   },
   {
@@ -81,7 +79,7 @@ export const clients: readonly ClientSpec[] = [
     version: () => packageVersion('@platformatic/kafka'),
     command: nodeDriver('platformatic.js'),
     unsupported: {
-      'compression-zstd': 'its zstd codec uses node:zlib zstd, which needs Node 22 (this runs on Node 20)',
+      'compression-zstd': "its zstd codec is node:zlib's zstdCompressSync (Node >= 22.15); on Node 20 it throws 'zstd is not supported in the current Node.js version'",
     },
   },
   {
