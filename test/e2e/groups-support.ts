@@ -110,7 +110,7 @@ async function waitForCoverage(what: string, members: readonly GroupMember[], pe
 /** A broker, an admin client on it, and the members started, all stopped by `close`. */
 class Harness {
   readonly members: GroupMember[] = [];
-  admin!: Admin;
+  private adminClient: Admin | undefined;
   kafka!: Kafka;
 
   private constructor(
@@ -123,15 +123,25 @@ class Harness {
     const dataDir = persistent ? mkdtempSync(join(tmpdir(), 'samsa-groups-')) : undefined;
     const broker = await Broker.start({ ...(dataDir === undefined ? {} : { dataDir }), config: brokerConfig });
     const harness = new Harness(broker, startMember, dataDir);
-    await harness.connectAdmin();
-    await harness.admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
+    try {
+      await harness.connectAdmin();
+      await harness.admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
+    } catch (err) {
+      await harness.close();
+      throw err;
+    }
     return harness;
+  }
+
+  get admin(): Admin {
+    if (this.adminClient === undefined) throw new Error('no admin client');
+    return this.adminClient;
   }
 
   private async connectAdmin(): Promise<void> {
     this.kafka = new Kafka({ brokers: [this.broker.bootstrap], clientId: 'groups-harness', logLevel: logLevel.NOTHING, retry: { initialRetryTime: 100, retries: 10 } });
-    this.admin = this.kafka.admin();
-    await this.admin.connect();
+    this.adminClient = this.kafka.admin();
+    await this.adminClient.connect();
   }
 
   async start(name: string, options: MemberOptions): Promise<GroupMember> {
@@ -168,7 +178,7 @@ class Harness {
 
   async close(): Promise<void> {
     await Promise.all(this.members.map((m) => m.kill().catch(() => undefined)));
-    await this.admin.disconnect().catch(() => undefined);
+    await this.adminClient?.disconnect().catch(() => undefined);
     await this.broker.stop();
     if (this.dataDir !== undefined) rmSync(this.dataDir, { recursive: true, force: true });
   }
