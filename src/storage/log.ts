@@ -222,6 +222,8 @@ export class Log {
   readonly producerState = new ProducerStateManager();
   /** Every aborted transaction still in the log, in marker order (the `.txnindex` files, in memory). */
   private abortedTxns: AbortedTxn[] = [];
+  /** Segments whose `.txnindex` was written but not yet made durable (the next snapshot does that first). */
+  private readonly txnIndexDirty = new Set<LogSegment>();
 
   private constructor(opts: LogOpenOptions, segments: LogSegment[], epochCache: LeaderEpochCache) {
     this.topicPartition = opts.topicPartition;
@@ -704,7 +706,7 @@ export class Log {
     if (baseOffset > this.nextOffset) this.nextOffset = baseOffset;
     const upTo = baseOffset;
     void this.flushRecoveryPoint(upTo).catch(() => undefined);
-    if (!old.isEmpty) void this.scheduleSnapshot(this.nextOffset, [old]).catch((err: unknown) => this.goOffline(err));
+    if (!old.isEmpty) void this.scheduleSnapshot(this.nextOffset).catch((err: unknown) => this.goOffline(err));
   }
 
   // ==========================================================================
@@ -952,6 +954,7 @@ export class Log {
       lastStableOffset: this.lastStableOffset(),
     };
     this.abortedTxns.push(entry);
+    this.txnIndexDirty.add(segment);
     this.io(() => {
       const handle = this.fs.open(segment.filePath(TXN_INDEX_SUFFIX), 'create');
       try {
@@ -985,6 +988,7 @@ export class Log {
 
   /** Rewrites a segment's `.txnindex` from memory (synchronously, not synced); removes it when empty. */
   private rewriteTxnIndex(index: number): void {
+    this.txnIndexDirty.add(this.segments[index]!);
     const path = this.segments[index]!.filePath(TXN_INDEX_SUFFIX);
     const entries = this.txnEntriesOf(index);
     if (entries.length === 0) {
@@ -1006,9 +1010,11 @@ export class Log {
    * the data below it and the `.txnindex` entries are durable. Older
    * snapshots beyond the newest few go.
    */
-  private scheduleSnapshot(offset: number, segmentIndexes: readonly LogSegment[]): Promise<void> {
+  private scheduleSnapshot(offset: number): Promise<void> {
     const bytes = this.producerState.encodeSnapshot();
-    const txnFiles = segmentIndexes.map((seg) => {
+    const dirty = [...this.txnIndexDirty].filter((seg) => !seg.retired);
+    this.txnIndexDirty.clear();
+    const txnFiles = dirty.map((seg) => {
       const i = this.segments.indexOf(seg);
       return { path: seg.filePath(TXN_INDEX_SUFFIX), entries: i < 0 ? [] : this.txnEntriesOf(i) };
     });
@@ -1017,7 +1023,8 @@ export class Log {
       if (this.offlineError !== undefined || this.closed || this.truncations !== truncationsAtStart) return;
       await this.ioAsync(async () => {
         for (const f of txnFiles) {
-          if (f.entries.length > 0 && this.fs.stat(dirname(f.path)) !== undefined) await this.fs.writeFileAtomic(f.path, Buffer.concat(f.entries.map(encodeAbortedTxn)));
+          if (f.entries.length > 0) await this.fs.writeFileAtomic(f.path, Buffer.concat(f.entries.map(encodeAbortedTxn)));
+          else if (this.fs.stat(f.path) !== undefined) this.fs.unlink(f.path);
         }
         if (offset > this.nextOffset) return;
         await this.fs.writeFileAtomic(this.snapshotPath(offset), bytes);
@@ -1266,7 +1273,7 @@ export class Log {
     if (this.offlineError === undefined) {
       this.active.onBecomeInactive();
       await this.flushRecoveryPoint(this.nextOffset);
-      await this.scheduleSnapshot(this.nextOffset, this.segments);
+      await this.scheduleSnapshot(this.nextOffset);
       await this.leaderEpochCache.flush();
     }
     this.closed = true;
