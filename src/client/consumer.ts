@@ -288,6 +288,32 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     this.kickFetch();
   }
 
+  /**
+   * Stops consuming: commits consumed offsets (with auto-commit), leaves the
+   * group or drops the manual assignment. subscribe() or assign() may follow.
+   */
+  async unsubscribe(): Promise<void> {
+    const states = [...this.partitions.values()];
+    if (this.mode === 'subscribe') {
+      this.mode = 'none';
+      this.wakeGroup();
+      await this.groupLoopRunning?.catch(() => {});
+      await this.revoke(states);
+      await this.leaveGroup();
+      this.cluster.removeTopics(this.subscription);
+      this.subscription = [];
+    } else {
+      if (this.autoCommit) await this.commitConsumed(states).catch(() => {});
+      this.partitions.clear();
+      this.mode = 'none';
+    }
+  }
+
+  /** The topics passed to subscribe(). */
+  subscribedTopics(): string[] {
+    return [...this.subscription];
+  }
+
   /** The partitions this consumer currently owns. */
   assignment(): TopicPartition[] {
     return sortTps([...this.partitions.values()].map((s) => ({ topic: s.topic, partition: s.partition })));

@@ -126,6 +126,11 @@ test('a member that stops reading for max.poll.interval.ms leaves; the other tak
   // Only `busy` keeps polling from here on.
   await until(() => busy.assignment().length === 2, 15_000, [busy]);
   assert.deepEqual(slow.assignment(), []);
+  // Polling again rejoins; unsubscribe() leaves for good.
+  await until(() => slow.assignment().length === 1, 15_000, [slow, busy]);
+  await slow.unsubscribe();
+  assert.deepEqual(slow.assignment(), []);
+  await until(() => busy.assignment().length === 2, 15_000, [busy]);
   await Promise.all([slow.close(), busy.close()]);
 });
 
