@@ -232,6 +232,35 @@ test('admin: list, describe, alter, reset and delete group offsets, delete group
   assert.ok(!(await admin.listGroups()).some((g) => g.groupId === 'admin-group'));
 });
 
+test('run() with eachBatch: one call per partition batch, offsets committed after it; assignment callback', async () => {
+  await admin.createTopics([{ name: 'g-batch', numPartitions: 2 }]);
+  await Promise.all(Array.from({ length: 30 }, (_, i) => producer.send({ topic: 'g-batch', partition: i % 2, value: String(i) })));
+  const assigned: string[] = [];
+  const c = consumer('batch-group', { onPartitionsAssigned: (tps) => void assigned.push(...keys(tps)) });
+  await c.subscribe(['g-batch']);
+  assert.deepEqual(assigned, ['g-batch-0', 'g-batch-1']);
+  const batches: Array<{ partition: number; count: number }> = [];
+  let seen = 0;
+  const running = c.run({
+    eachBatch: async ({ partition, messages }) => {
+      assert.ok(messages.every((m) => m.partition === partition));
+      batches.push({ partition, count: messages.length });
+      seen += messages.length;
+    },
+  });
+  await until(() => seen === 30);
+  await c.close();
+  await running;
+  assert.ok(batches.length >= 2);
+  const offsets = await admin.listConsumerGroupOffsets('batch-group');
+  assert.deepEqual(
+    offsets.map((o) => o.offset),
+    [15n, 15n],
+  );
+  assert.ok((await admin.listTopics({ includeInternal: true })).includes('__consumer_offsets'));
+  assert.ok(!(await admin.listTopics()).includes('__consumer_offsets'));
+});
+
 test('dead-letter queue: a failing handler is retried, then parked with its error and source, and committed', async () => {
   await admin.createTopics([
     { name: 'g-dlq', numPartitions: 1 },
