@@ -10,7 +10,7 @@
  */
 import type { KafkaErrorName } from '../protocol/errors/index.js';
 import type { MetadataImage } from './image.js';
-import type { CommittedBatch, MetadataQuorum } from './quorum.js';
+import type { CommittedBatch, MetadataQuorum, QuorumDescription } from './quorum.js';
 import { ConfigResourceType, type MetadataRecord } from './records.js';
 import { defaultPartitionRecord, defaultRegisterBrokerRecord } from '../protocol/generated/index.js';
 import type { UuidSource } from './uuid.js';
@@ -99,6 +99,11 @@ export class Controller {
 
   private commit(records: MetadataRecord[]): Promise<CommittedBatch> {
     return this.options.quorum.append(records);
+  }
+
+  /** The metadata quorum's state, for DescribeQuorum. */
+  describeQuorum(): QuorumDescription {
+    return this.options.quorum.describe();
   }
 
   /** First start of a formatted cluster: the finalized feature levels. */

@@ -20,7 +20,7 @@ import { seededRandom } from '../platform/random.js';
 import { TimerScheduler } from '../storage/scheduler.js';
 import { QuorumStateStore } from '../raft/quorum-state.js';
 import { RaftLog } from '../raft/raft-log.js';
-import { RaftNode, type CommittedEntry } from '../raft/raft-node.js';
+import { RaftNode, type CommittedEntry, type VoterDescription } from '../raft/raft-node.js';
 import { decodeMetadataRecord, encodeMetadataRecord, type MetadataRecord } from './records.js';
 import { METADATA_PARTITION_DIR } from './metadata-log.js';
 
@@ -40,7 +40,16 @@ export interface MetadataQuorum {
   append(records: readonly MetadataRecord[]): Promise<CommittedBatch>;
   onCommit(listener: CommitListener): void;
   readonly leaderEpoch: number;
+  /** Leader, epoch, high watermark and voters, as DescribeQuorum reports them. */
+  describe(): QuorumDescription;
   close(): void;
+}
+
+export interface QuorumDescription {
+  readonly leaderId: number;
+  readonly leaderEpoch: number;
+  readonly highWatermark: number;
+  readonly voters: readonly VoterDescription[];
 }
 
 /**
@@ -162,6 +171,15 @@ export class RaftQuorum implements MetadataQuorum {
 
   get highWatermark(): number {
     return this.node.highWatermark;
+  }
+
+  describe(): QuorumDescription {
+    return {
+      leaderId: this.node.leaderId,
+      leaderEpoch: this.node.epoch,
+      highWatermark: this.node.highWatermark,
+      voters: this.node.describeVoters(),
+    };
   }
 
   /** The batches committed before open; handed out once. */

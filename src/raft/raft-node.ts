@@ -125,6 +125,13 @@ export class RaftInvariantError extends Error {
   override readonly name = 'RaftInvariantError';
 }
 
+export interface VoterDescription {
+  readonly replicaId: number;
+  readonly logEndOffset: number;
+  readonly lastFetchTimestampMs: number;
+  readonly lastCaughtUpTimestampMs: number;
+}
+
 interface ReplicaState {
   /** The offset it last fetched from (everything below is durable there); -1 unknown. */
   endOffset: number;
@@ -240,6 +247,31 @@ export class RaftNode {
   /** The offset of this leader's LeaderChange batch; -1 when not leader. */
   get leaderEpochStartOffset(): number {
     return this.currentRole === 'leader' ? this.epochStartOffset : -1;
+  }
+
+  /**
+   * What DescribeQuorum reports: each voter's log end as this node knows it
+   * (exact for itself; as of its last fetch for the others when leader) and
+   * wall-clock times of its last fetch; -1 where nothing is known.
+   */
+  describeVoters(): VoterDescription[] {
+    const nowWallMs = this.wallClockMs();
+    return this.voters.map((id) => {
+      if (id === this.nodeId) {
+        return { replicaId: id, logEndOffset: this.log.endOffset, lastFetchTimestampMs: nowWallMs, lastCaughtUpTimestampMs: nowWallMs };
+      }
+      const replica = this.currentRole === 'leader' ? this.replicas.get(id) : undefined;
+      if (replica === undefined || replica.lastFetchMs < 0) {
+        return { replicaId: id, logEndOffset: -1, lastFetchTimestampMs: -1, lastCaughtUpTimestampMs: -1 };
+      }
+      const fetchedWallMs = nowWallMs - (this.nowMs - replica.lastFetchMs);
+      return {
+        replicaId: id,
+        logEndOffset: replica.endOffset,
+        lastFetchTimestampMs: fetchedWallMs,
+        lastCaughtUpTimestampMs: replica.endOffset >= this.hw ? fetchedWallMs : -1,
+      };
+    });
   }
 
   /** Queues a message for the next poll. */

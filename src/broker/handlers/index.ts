@@ -44,6 +44,8 @@ import { txnOffsetCommitHandler } from './28-txn-offset-commit.js';
 import { describeProducersHandler } from './61-describe-producers.js';
 import { describeTransactionsHandler } from './65-describe-transactions.js';
 import { listTransactionsHandler } from './66-list-transactions.js';
+// KRaft metadata quorum (src/raft through src/metadata).
+import { describeQuorumHandler } from './55-describe-quorum.js';
 
 export const handlerList: readonly RegisteredHandler[] = [
   produceHandler,
@@ -54,6 +56,7 @@ export const handlerList: readonly RegisteredHandler[] = [
   createTopicsHandler,
   deleteTopicsHandler,
   describeClusterHandler,
+  describeQuorumHandler,
   deleteRecordsHandler,
   offsetForLeaderEpochHandler,
   describeConfigsHandler,
