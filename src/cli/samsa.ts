@@ -1,46 +1,72 @@
 #!/usr/bin/env node
 /**
- * `samsa`: the friendly front door.
+ * `samsa`: the friendly front door. Each subcommand lives in ./samsa/ and is
+ * built on the Samsa client and the Kafka tools' helpers (./tools/lib), so
+ * `samsa topics` and `kafka-topics.sh` never disagree.
  *
- *   samsa start                    a broker + controller on localhost:9092, data in ./samsa-data
- *   samsa start --port 19092 --data-dir /tmp/s --config server.properties --override num.partitions=3
+ *   samsa start                      a broker + controller on localhost:9092, data in ./samsa-data
+ *   samsa topics [create|describe|delete]
+ *   samsa produce <topic> [value...] / samsa consume <topic>
+ *   samsa groups [describe|delete]
+ *   samsa configs <topic>
+ *   samsa bench [filter] [--quick]
+ *
+ * Every command that talks to a cluster takes --bootstrap-server (default
+ * localhost:9092, or $SAMSA_BOOTSTRAP) and --json. Errors are one line on
+ * stderr with exit code 1; --verbose adds the stack.
  */
 import { Command } from 'commander';
-import { parseOverride, parsePropertiesText, ConfigError } from '../broker/config/broker-config.js';
-import { samsaDefaults } from '../broker/config/defaults.js';
-import { readFileSync } from 'node:fs';
 import { VERSION } from '../index.js';
-import { fail, runServer } from './run-server.js';
+import { benchCommand } from './samsa/bench.js';
+import { configsCommand } from './samsa/configs.js';
+import { consumeCommand } from './samsa/consume.js';
+import { groupsCommand } from './samsa/groups.js';
+import { produceCommand } from './samsa/produce.js';
+import { finish, report } from './samsa/shared.js';
+import { startCommand } from './samsa/start.js';
+import { topicsCommand } from './samsa/topics.js';
 
-const program = new Command();
-program.name('samsa').description('An event streaming platform that speaks the Kafka protocol').version(VERSION);
-
+const program = new Command('samsa');
 program
-  .command('start')
-  .description('start a single-node broker and controller (formats the data dir on first start)')
-  .option('--data-dir <dir>', 'where topics and metadata live', './samsa-data')
-  .option('--host <host>', 'host to listen on and advertise', 'localhost')
-  .option('--port <port>', 'client port', '9092')
-  .option('--controller-port <port>', 'controller listener port', '9093')
-  .option('-c, --config <file>', 'a server.properties file applied over the defaults')
-  .option('--override <key=value...>', 'set a broker config', [])
-  .action((opts: { dataDir: string; host: string; port: string; controllerPort: string; config?: string; override: string[] }) => {
-    const port = Number(opts.port);
-    const controllerPort = Number(opts.controllerPort);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`Invalid --port ${opts.port}`);
-    if (!Number.isInteger(controllerPort) || controllerPort < 0 || controllerPort > 65535) fail(`Invalid --controller-port ${opts.controllerPort}`);
-    const props = samsaDefaults({ dataDir: opts.dataDir, host: opts.host, port, controllerPort });
-    try {
-      if (opts.config !== undefined) Object.assign(props, parsePropertiesText(readFileSync(opts.config, 'utf8')));
-      for (const o of opts.override) {
-        const [k, v] = parseOverride(o);
-        props[k] = v;
-      }
-    } catch (err) {
-      if (err instanceof ConfigError) fail(err.message);
-      fail(`Cannot read ${opts.config}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    return runServer({ props, autoFormat: true });
-  });
+  .description('An event streaming platform that speaks the Kafka protocol')
+  .version(VERSION, '-V, --version')
+  .exitOverride()
+  .configureOutput({
+    writeOut: (s) => process.stdout.write(s),
+    writeErr: (s) => process.stderr.write(s),
+    outputError: (s, write) => write(s.replace(/^error: /, 'Error: ').replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')),
+  })
+  .showSuggestionAfterError(true)
+  .addHelpText(
+    'after',
+    `
+Commands that talk to a broker connect to localhost:9092 unless given
+--bootstrap-server host:port (or SAMSA_BOOTSTRAP), and print tables, or JSON
+with --json. Run \`samsa <command> --help\` for a command's options.
 
-program.parseAsync(process.argv).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
+Examples:
+  samsa start                                   run a broker on localhost:9092
+  samsa topics create orders --partitions 3
+  samsa produce orders --key alice "first order" "second order"
+  seq 100 | samsa produce orders                one message per line of stdin
+  samsa consume orders --from-beginning --max 10
+  samsa consume orders --group billing          join a consumer group
+  samsa groups                                  groups with state and lag
+  samsa bench --quick                           the benchmark suite
+`,
+  );
+
+startCommand(program);
+topicsCommand(program);
+produceCommand(program);
+consumeCommand(program);
+groupsCommand(program);
+configsCommand(program);
+benchCommand(program);
+
+// A reader that goes away (`samsa consume t | head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+});
+
+program.parseAsync(process.argv).catch((error: unknown) => finish(report(error)));
