@@ -17,7 +17,10 @@
  *    timestamp (-1) are not checked, as in Kafka;
  *  - the topic's compression.type is a codec (not `producer`) other than
  *    the batch's: the batch is rebuilt in that codec, keeping its producer
- *    id, epoch, sequence, timestamps and headers.
+ *    id, epoch, sequence, timestamps and headers;
+ *  - a CreateTime header whose max timestamp is below its base timestamp
+ *    (sarama 1.22 sends -1): rebuilt in its own codec with the records' max,
+ *    as Kafka's LogValidator sets it, so the time index finds the batch.
  * LogAppendTime topics skip the timestamp checks; the log stamps the time.
  *
  * Appends happen synchronously, in request order, before anything awaits,
@@ -108,7 +111,8 @@ function rebuild(decoded: DecodedBatch, compression: CompressionCodec): Buffer {
     transactional: h.isTransactional,
     timestampType: h.timestampType,
     baseTimestamp: h.baseTimestamp,
-    maxTimestamp: h.maxTimestamp,
+    // As Kafka's LogValidator: the max of the records, whatever the header claimed.
+    maxTimestamp: h.timestampType === TimestampType.createTime ? decoded.records.reduce((max, r) => Math.max(max, r.timestamp), h.maxTimestamp) : h.maxTimestamp,
     lastOffsetDelta: h.lastOffsetDelta,
   });
 }
@@ -208,9 +212,12 @@ function prepare(data: ProduceRequestPartitionProduceData, topic: Topic, partiti
     }
   }
 
-  const codec = batch === records ? targetCodec(compressionType, header.compression) : null;
+  // A CreateTime header whose max timestamp is below its base (sarama 1.22 leaves it -1) would
+  // keep the batch out of the time index; rebuild it (same codec) so the max is the records'.
+  const badMax = !logAppendTime && header.timestampType === TimestampType.createTime && header.maxTimestamp < header.baseTimestamp;
+  const codec = batch === records ? (targetCodec(compressionType, header.compression) ?? (badMax ? (header.compression as CompressionCodec) : null)) : null;
   if (codec !== null) {
-    // Slow path: the topic wants another codec than the producer used.
+    // Slow path: the topic wants another codec than the producer used, or the max timestamp is wrong.
     try {
       decoded ??= decodeRecordBatch(batch, 0, { origin: 'client' });
       batch = rebuild(decoded, codec);
