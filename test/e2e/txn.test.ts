@@ -147,6 +147,23 @@ test('kafkajs transactions: commit visible, abort never; sendOffsets; zombie fen
     assert.equal(mapping.errorCode, ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     const timeout = await raw.send(ApiKey.InitProducerId, 4, { transactionalId: 'raw-txn', transactionTimeoutMs: 2_000_000, producerId: -1n, producerEpoch: -1 });
     assert.equal(timeout.errorCode, ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+    // AddPartitionsToTxn: the batched broker form (v4+, KIP-890) verifies without adding; v3 adds.
+    const verify = async (): Promise<number> =>
+      (await raw.send(ApiKey.AddPartitionsToTxn, 4, {
+        transactions: [{ transactionalId: 'raw-txn', producerId: init.producerId, producerEpoch: init.producerEpoch, verifyOnly: true, topics: [{ name: 'in', partitions: [0] }] }],
+      })).resultsByTransaction[0]!.topicResults[0]!.resultsByPartition[0]!.partitionErrorCode;
+    assert.equal(await verify(), ErrorCode.INVALID_TXN_STATE);
+    const added = await raw.send(ApiKey.AddPartitionsToTxn, 3, {
+      v3AndBelowTransactionalId: 'raw-txn',
+      v3AndBelowProducerId: init.producerId,
+      v3AndBelowProducerEpoch: init.producerEpoch,
+      v3AndBelowTopics: [{ name: 'in', partitions: [0] }, { name: 'missing', partitions: [0] }],
+    });
+    assert.deepEqual(added.resultsByTopicV3AndBelow.map((t) => t.resultsByPartition[0]!.partitionErrorCode), [ErrorCode.OPERATION_NOT_ATTEMPTED, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+    await raw.send(ApiKey.AddPartitionsToTxn, 3, { v3AndBelowTransactionalId: 'raw-txn', v3AndBelowProducerId: init.producerId, v3AndBelowProducerEpoch: init.producerEpoch, v3AndBelowTopics: [{ name: 'in', partitions: [0] }] });
+    assert.equal(await verify(), ErrorCode.NONE);
+    assert.equal((await raw.send(ApiKey.EndTxn, 3, { transactionalId: 'raw-txn', producerId: init.producerId, producerEpoch: init.producerEpoch, committed: false })).errorCode, ErrorCode.NONE);
+
     // Markers for txn-a's producer on 'in': an older epoch, an older coordinator, a bad epoch.
     const pa = (await raw.send(ApiKey.DescribeProducers, 0, { topics: [{ name: 'in', partitionIndexes: [0] }] })).topics[0]!.partitions[0]!.activeProducers[0]!;
     const marker = async (producerEpoch: number, coordinatorEpoch: number): Promise<number> =>
