@@ -14,5 +14,6 @@ import { storageLog } from './storage.js';
 import { brokerProduce } from './broker-produce.js';
 import { brokerFetch } from './broker-fetch.js';
 import { groupsRebalance } from './groups-rebalance.js';
+import { rdkafkaClients } from './rdkafka-clients.js';
 
-export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk, protocolDecode, storageLog, groupsRebalance, brokerProduce, brokerFetch];
+export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk, protocolDecode, storageLog, groupsRebalance, brokerProduce, brokerFetch, rdkafkaClients];
