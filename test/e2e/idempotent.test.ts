@@ -17,6 +17,9 @@ import { seededRandom } from '../../src/platform/random.js';
 import { RawClient } from './support/raw-client.js';
 import { fetchAll } from './support/helpers.js';
 import { ChaosProxy } from './txn-support.js';
+import { ApiKey } from '../../src/protocol/generated/api-registry.js';
+import { ErrorCode } from '../../src/protocol/errors/index.js';
+import { buildRecordBatch } from '../../src/protocol/records/batch-builder.js';
 
 const MESSAGES = 100_000;
 const PER_SEND = 250;
@@ -83,5 +86,49 @@ test('kafkajs idempotent producer: 100,000 messages through a proxy that cuts co
     await broker.stop();
     await proxy.close();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('on the wire: a retried batch gets its first offset back; sequence gaps and stale epochs are refused and nothing is written', async () => {
+  const broker = await Broker.start({ port: 0 });
+  const raw = await RawClient.connect(broker.bootstrap);
+  try {
+    const created = await raw.send(ApiKey.CreateTopics, 5, { topics: [{ name: 'wire', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+    assert.equal(created.topics[0]!.errorCode, 0);
+    const init = await raw.send(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+    assert.equal(init.errorCode, 0);
+    const produce = async (producerId: bigint, producerEpoch: number, baseSequence: number, count: number): Promise<{ errorCode: number; baseOffset: bigint }> => {
+      const records = buildRecordBatch({ records: Array.from({ length: count }, (_, i) => ({ value: Buffer.from(`v${baseSequence + i}`) })), producerId, producerEpoch, baseSequence });
+      const res = await raw.send(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'wire', partitionData: [{ index: 0, records }] }] });
+      const p = res.responses[0]!.partitionResponses[0]!;
+      return { errorCode: p.errorCode, baseOffset: p.baseOffset };
+    };
+    const end = async (): Promise<bigint> =>
+      (await raw.send(ApiKey.ListOffsets, 5, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'wire', partitions: [{ partitionIndex: 0, timestamp: -1n }] }] })).topics[0]!.partitions[0]!.offset;
+    const pid = init.producerId;
+    assert.deepEqual(await produce(pid, 0, 0, 3), { errorCode: ErrorCode.NONE, baseOffset: 0n });
+    assert.deepEqual(await produce(pid, 0, 3, 2), { errorCode: ErrorCode.NONE, baseOffset: 3n });
+    assert.deepEqual(await produce(pid, 0, 0, 3), { errorCode: ErrorCode.NONE, baseOffset: 0n }, 'a retry of the first batch');
+    assert.equal((await produce(pid, 0, 9, 1)).errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert.equal(await end(), 5n);
+
+    // A transactional id's producer after a second InitProducerId: the old epoch is refused.
+    const t1 = await raw.send(ApiKey.InitProducerId, 4, { transactionalId: 'wire-txn', transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+    assert.equal((await produce(t1.producerId, t1.producerEpoch, 0, 1)).errorCode, ErrorCode.NONE);
+    const t2 = await raw.send(ApiKey.InitProducerId, 4, { transactionalId: 'wire-txn', transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+    assert.equal(t2.producerEpoch, t1.producerEpoch + 1);
+    assert.equal((await produce(t2.producerId, t2.producerEpoch, 0, 1)).errorCode, ErrorCode.NONE);
+    assert.equal((await produce(t1.producerId, t1.producerEpoch, 1, 1)).errorCode, ErrorCode.INVALID_PRODUCER_EPOCH);
+    assert.equal(await end(), 7n);
+    // Producer ids are never handed out twice.
+    const ids = new Set<bigint>([pid, t1.producerId]);
+    for (let i = 0; i < 20; i++) {
+      const more = await raw.send(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+      assert.ok(!ids.has(more.producerId));
+      ids.add(more.producerId);
+    }
+  } finally {
+    raw.close();
+    await broker.stop();
   }
 });
