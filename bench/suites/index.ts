@@ -15,5 +15,6 @@ import { brokerProduce } from './broker-produce.js';
 import { brokerFetch } from './broker-fetch.js';
 import { groupsRebalance } from './groups-rebalance.js';
 import { rdkafkaClients } from './rdkafka-clients.js';
+import { latencyE2e } from './latency-e2e.js';
 
-export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk, protocolDecode, storageLog, groupsRebalance, brokerProduce, brokerFetch, rdkafkaClients];
+export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk, protocolDecode, storageLog, groupsRebalance, brokerProduce, brokerFetch, rdkafkaClients, latencyE2e];
