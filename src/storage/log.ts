@@ -930,6 +930,8 @@ export class Log {
     for (let i = lo; i < this.abortedTxns.length; i++) {
       const t = this.abortedTxns[i]!;
       if (t.firstOffset < upTo) out.push({ producerId: t.producerId, firstOffset: t.firstOffset });
+      // When this abort was written nothing below its LSO was still open: no later entry starts before upTo.
+      if (t.lastStableOffset >= upTo) break;
     }
     return out;
   }
