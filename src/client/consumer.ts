@@ -132,7 +132,11 @@ interface PartitionState {
   resetTo: OffsetSpec | null;
   /** Offset up to which the user is done (the commit candidate). */
   consumed: bigint | null;
+  /** Last offset known to be committed (fetched, or a commit of ours that succeeded). */
   committed: bigint | null;
+  /** Highest offset in a commit request of ours still awaiting its answer; null when none is. */
+  commitPending: bigint | null;
+  commitsInFlight: number;
   leaderEpoch: number;
   error: Error | null;
 }
@@ -202,6 +206,8 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   /** What the last public poll() returned: consumed once the user polls again or closes. */
   private lastUserBatch: ConsumerMessage[] = [];
   private dlqProducer: Producer | null = null;
+  /** OffsetCommit requests awaiting their answer; close() lets them finish before disconnecting. */
+  private readonly commitsRunning = new Set<Promise<void>>();
 
   constructor(options: ConsumerOptions) {
     this.options = options;
@@ -342,6 +348,8 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
         resetTo: null,
         consumed: null,
         committed: null,
+        commitPending: null,
+        commitsInFlight: 0,
         leaderEpoch: -1,
         error: null,
       };
@@ -427,25 +435,49 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       [...this.partitions.values()]
         .filter((s) => s.position !== null && s.position !== s.committed)
         .map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position!, leaderEpoch: s.leaderEpoch }));
-    await commitOffsets(this.cluster, this.groupId, list, this.commitContext());
-    for (const o of list) {
-      const s = this.partitions.get(tpKey(o.topic, o.partition));
-      if (s !== undefined) s.committed = o.offset;
-    }
+    await this.sendCommit(list, {});
   }
 
-  /** Commits what the user is done with (auto-commit, before rebalances and on close). */
+  /**
+   * Commits what the user is done with (auto-commit, before rebalances and on
+   * close). Only forward: a partition is committed when its consumed offset
+   * is beyond both its last commit and any commit of ours still in flight, so
+   * an automatic commit never undoes a newer explicit commit().
+   */
   private async commitConsumed(partitions?: PartitionState[]): Promise<void> {
     if (this.groupId === null || this.closed) return;
     if (this.mode === 'subscribe' && this.generationId < 0) return;
     const list = (partitions ?? [...this.partitions.values()])
-      .filter((s) => s.consumed !== null && s.consumed !== s.committed)
+      .filter((s) => s.consumed !== null && (s.committed === null || s.consumed > s.committed) && (s.commitPending === null || s.consumed > s.commitPending))
       .map((s) => ({ topic: s.topic, partition: s.partition, offset: s.consumed!, leaderEpoch: s.leaderEpoch }));
     if (list.length === 0) return;
-    await commitOffsets(this.cluster, this.groupId, list, this.commitContext(), { retries: 2 });
-    for (const o of list) {
-      const s = this.partitions.get(tpKey(o.topic, o.partition));
-      if (s !== undefined) s.committed = o.offset;
+    await this.sendCommit(list, { retries: 2 });
+  }
+
+  /** One OffsetCommit; records it as pending per partition until answered, and as committed once it succeeded. */
+  private async sendCommit(list: OffsetToCommit[], options: { retries?: number }): Promise<void> {
+    if (list.length === 0) return;
+    const states: Array<PartitionState | undefined> = list.map((o) => this.partitions.get(tpKey(o.topic, o.partition)));
+    for (let i = 0; i < list.length; i++) {
+      const s = states[i];
+      if (s === undefined) continue;
+      s.commitsInFlight++;
+      if (s.commitPending === null || list[i]!.offset > s.commitPending) s.commitPending = list[i]!.offset;
+    }
+    const request = commitOffsets(this.cluster, this.groupId!, list, this.commitContext(), options);
+    this.commitsRunning.add(request);
+    try {
+      await request;
+      for (let i = 0; i < list.length; i++) {
+        const s = states[i];
+        if (s !== undefined) s.committed = list[i]!.offset;
+      }
+    } finally {
+      this.commitsRunning.delete(request);
+      for (const s of states) {
+        if (s === undefined) continue;
+        if (--s.commitsInFlight === 0) s.commitPending = null;
+      }
     }
   }
 
@@ -1211,6 +1243,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       }
     }
     await this.groupLoopRunning?.catch(() => {});
+    await Promise.allSettled([...this.commitsRunning]);
     this.closed = true;
     await this.dlqProducer?.close();
     await this.cluster.close();

@@ -13,7 +13,7 @@
  */
 import type { FetchResponseAbortedTransaction } from '../protocol/generated/messages/fetch-response.js';
 import { decodeRecordBatch } from '../protocol/records/batch-decoder.js';
-import { iterateBatches, readBatchHeader, MAGIC_AT, MAGIC_V2 } from '../protocol/records/batch-header.js';
+import { iterateBatches, readBatchHeader, MAGIC_AT, MAGIC_V2, TimestampType } from '../protocol/records/batch-header.js';
 import { ControlRecordType, decodeControlRecordKey } from '../protocol/records/control-record.js';
 import type { RecordHeader } from '../protocol/records/record.js';
 
@@ -26,8 +26,12 @@ export interface ConsumerMessage {
   headers: RecordHeader[];
   /** Milliseconds since the epoch (CreateTime, or LogAppendTime when the topic says so). */
   timestamp: number;
+  /** Which of the two `timestamp` is, from the batch attributes: the producer's, or the broker's append time. */
+  timestampType: ConsumerTimestampType;
   leaderEpoch: number;
 }
+
+export type ConsumerTimestampType = 'CreateTime' | 'LogAppendTime';
 
 export interface DecodedFetch {
   messages: ConsumerMessage[];
@@ -66,6 +70,7 @@ export function decodeFetchedRecords(
       continue;
     }
     if (header.isTransactional && abortedProducers.has(header.producerId)) continue;
+    const timestampType: ConsumerTimestampType = header.timestampType === TimestampType.logAppendTime ? 'LogAppendTime' : 'CreateTime';
     for (const r of batch.records) {
       const offset = BigInt(r.offset);
       if (offset < fetchOffset) continue;
@@ -77,6 +82,7 @@ export function decodeFetchedRecords(
         value: r.value,
         headers: r.headers,
         timestamp: r.timestamp,
+        timestampType,
         leaderEpoch: header.partitionLeaderEpoch,
       });
     }

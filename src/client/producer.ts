@@ -201,6 +201,11 @@ export class Producer {
   private lingerTimer: NodeJS.Timeout | null = null;
   private lingerDeadlineMs = Infinity;
   private flushing = 0;
+  /**
+   * Sends still connecting, waiting for buffer room or looking up their topic:
+   * accepted by send() but not in a batch yet. flush() waits for them too.
+   */
+  private readonly pendingSends = new Set<Promise<unknown>>();
 
   private usedMemory = 0;
   /** FIFO of sends waiting for buffer room; `memoryHead` is the first live entry. */
@@ -305,7 +310,14 @@ export class Producer {
       this.usedMemory += sizeBytes;
       return this.append(record, input, sizeBytes);
     }
-    return this.sendSlow(record, input, sizeBytes);
+    const pending = this.sendSlow(record, input, sizeBytes);
+    // Settles when the record is acknowledged or has failed; flush() waits on it.
+    const tracked: Promise<boolean> = pending.then(
+      () => this.pendingSends.delete(tracked),
+      () => this.pendingSends.delete(tracked),
+    );
+    this.pendingSends.add(tracked);
+    return pending;
   }
 
   /** Sends many records; resolves when all are acknowledged. */
@@ -319,7 +331,8 @@ export class Producer {
     await this.reserveMemory(sizeBytes, deadline);
     try {
       await this.lookupTopic(record.topic);
-      if (this.closed) throw new ClientClosedError('producer');
+      // A close() that is still flushing lets this record through: it was accepted before.
+      if (this.closedHard) throw new ClientClosedError('producer');
     } catch (error) {
       this.releaseMemory(sizeBytes);
       throw error;
@@ -453,7 +466,7 @@ export class Producer {
     const promise = new Promise<RecordMetadata>((resolve, reject) => batch.deliveries.push({ resolve, reject }));
     batch.records.push(input);
     batch.sizeBytes += sizeBytes;
-    if (batch.sizeBytes >= this.batchSize || queue.batches.length > 1 || this.lingerMs <= 0) this.scheduleDrain();
+    if (batch.sizeBytes >= this.batchSize || queue.batches.length > 1 || this.lingerMs <= 0 || this.flushing > 0) this.scheduleDrain();
     else this.scheduleLinger(batch.createdMs + this.lingerMs);
     return promise;
   }
@@ -717,12 +730,13 @@ export class Producer {
   }
 
   /**
-   * Sends everything queued now, without waiting for linger.ms, and resolves
-   * when all of it is acknowledged or has failed. Records sent after the call
-   * are not waited for.
+   * Sends everything accepted by send() so far, without waiting for
+   * linger.ms, and resolves when all of it is acknowledged or has failed:
+   * queued batches, and sends still connecting, waiting for buffer room or
+   * looking up metadata. Records sent after the call are not waited for.
    */
   async flush(): Promise<void> {
-    const waits: Array<Promise<void>> = [];
+    const waits: Array<Promise<unknown>> = [...this.pendingSends];
     for (const queue of this.queues.values()) {
       for (const batch of queue.batches) waits.push(new Promise<void>((resolve) => batch.settleWaiters.push(resolve)));
     }

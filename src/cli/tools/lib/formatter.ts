@@ -14,8 +14,8 @@ export interface FormattableRecord {
   partition: number;
   offset: bigint;
   timestamp: number;
-  /** 0 CreateTime (the default), 1 LogAppendTime. */
-  timestampType?: number;
+  /** 0 or 'CreateTime' (the default), 1 or 'LogAppendTime' (the client's ConsumerMessage says it by name). */
+  timestampType?: number | 'CreateTime' | 'LogAppendTime';
   key: Buffer | null;
   value: Buffer | null;
   headers: RecordHeader[];
@@ -117,7 +117,7 @@ export function formatRecord(cfg: FormatterConfig, r: FormattableRecord): Buffer
     parts.push(more ? cfg.keySeparator : cfg.lineSeparator);
   };
   if (cfg.printTimestamp) {
-    parts.push(Buffer.from(`${r.timestampType === 1 ? 'LogAppendTime' : 'CreateTime'}:${r.timestamp}`));
+    parts.push(Buffer.from(`${r.timestampType === 1 || r.timestampType === 'LogAppendTime' ? 'LogAppendTime' : 'CreateTime'}:${r.timestamp}`));
     sep(cfg.printPartition || cfg.printOffset || cfg.printHeaders || cfg.printKey || cfg.printValue);
   }
   if (cfg.printPartition) {
