@@ -16,7 +16,7 @@
  * stderr with exit code 1; --verbose adds the stack.
  */
 import { Command } from 'commander';
-import { VERSION } from '../index.js';
+import { SAMSA_VERSION } from './tools/lib/common.js';
 import { benchCommand } from './samsa/bench.js';
 import { configsCommand } from './samsa/configs.js';
 import { consumeCommand } from './samsa/consume.js';
@@ -29,7 +29,7 @@ import { topicsCommand } from './samsa/topics.js';
 const program = new Command('samsa');
 program
   .description('An event streaming platform that speaks the Kafka protocol')
-  .version(VERSION, '-V, --version')
+  .version(SAMSA_VERSION, '-V, --version')
   .exitOverride()
   .configureOutput({
     writeOut: (s) => process.stdout.write(s),

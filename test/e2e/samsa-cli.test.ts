@@ -98,14 +98,13 @@ test('bad command lines are one line on stderr with exit code 1', async () => {
 });
 
 test('no broker: one line naming the address and how to start one, exit 1, no stack trace', async () => {
-  const r = await samsa(['topics', '--bootstrap-server', '127.0.0.1:1']);
+  // The environment variable is the default when no flag is given.
+  const [r, fromEnv] = await Promise.all([samsa(['topics', '--bootstrap-server', '127.0.0.1:1']), samsa(['groups'], { env: { SAMSA_BOOTSTRAP: '127.0.0.1:1' } })]);
   assert.equal(r.code, 1);
   assert.equal(r.stdout, '');
   assert.equal(r.stderr.split('\n').length, 2, r.stderr);
   assert.match(r.stderr, /^Error: Cannot connect to broker 127\.0\.0\.1:1 \(connect ECONNREFUSED 127\.0\.0\.1:1\)\. Is it running\? Start one with `samsa start`/);
 
-  // The environment variable is the default when no flag is given.
-  const fromEnv = await samsa(['groups'], { env: { SAMSA_BOOTSTRAP: '127.0.0.1:1' } });
   assert.equal(fromEnv.code, 1);
   assert.match(fromEnv.stderr, /^Error: Cannot connect to broker 127\.0\.0\.1:1/);
 });
@@ -232,6 +231,11 @@ test('produce from arguments and stdin; consume from the beginning with keys, as
 
   const at = await samsa(['consume', 'events', '--partition', '0', '--offset', '2', '-n', '1']);
   assert.equal(at.stdout, 'second\n');
+
+  const noPartition = await samsa(['produce', 'events', '--partition', '5', 'lost']);
+  assert.equal(noPartition.code, 1);
+  assert.equal(noPartition.stdout, '');
+  assert.equal(noPartition.stderr, 'Error: 1 message could not be sent to events: topic "events" has no partition 5\n');
 
   const missing = await samsa(['consume', 'no-such-topic', '--max', '1']);
   assert.equal(missing.code, 1);

@@ -79,7 +79,7 @@ async function produce(topic: string, values: string[], flags: ProduceFlags): Pr
         ...(failures > 0 ? { error: describeError(outcome.firstError) } : {}),
       }),
     );
-  } else {
+  } else if (count > 0 || failures === 0) {
     const one = count === 1 ? sent[0] : undefined;
     const where = one !== undefined && one.offset >= 0n ? ` (partition ${one.partition}, offset ${one.offset})` : '';
     await out(`Produced ${count} message${count === 1 ? '' : 's'} to ${topic}${where}.\n`);

@@ -8,9 +8,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ConfigError, parseOverride, parsePropertiesText } from '../../broker/config/broker-config.js';
-import { samsaDefaults } from '../../broker/config/defaults.js';
-import { fail, runServer } from '../run-server.js';
 import { examples, repeatable } from './shared.js';
 
 interface StartFlags {
@@ -28,6 +25,10 @@ function isSetting(value: string): boolean {
 }
 
 async function start(opts: StartFlags): Promise<void> {
+  // Loaded here, so that the client commands start without loading the broker.
+  const { ConfigError, parseOverride, parsePropertiesText } = await import('../../broker/config/broker-config.js');
+  const { samsaDefaults } = await import('../../broker/config/defaults.js');
+  const { fail, runServer } = await import('../run-server.js');
   const port = Number(opts.port);
   const controllerPort = Number(opts.controllerPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`Invalid --port ${opts.port}`);
