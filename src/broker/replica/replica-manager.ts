@@ -83,7 +83,11 @@ export class ReplicaManager {
       clock,
       dataDir: config.logDirs[0]!,
       defaultConfig: logConfigFor(config, new Map()),
-      intervals: { retentionCheckMs: Number(config.raw.get('log.retention.check.interval.ms') ?? 300_000) },
+      intervals: {
+        retentionCheckMs: Number(config.raw.get('log.retention.check.interval.ms') ?? 300_000),
+        producerIdExpirationMs: Number(config.raw.get('producer.id.expiration.ms') ?? 86_400_000),
+        producerIdExpirationCheckMs: Number(config.raw.get('producer.id.expiration.check.interval.ms') ?? 600_000),
+      },
       configFor: (topic) => logConfigFor(config, manager?.image?.topic(topic)?.configs ?? new Map()),
       onLogOffline: (tp, err) => logger.error({ topic: tp.topic, partition: tp.partition, err: err.message }, 'log offline'),
       onError: (task, err) => logger.error({ task, err }, 'storage background task failed'),
