@@ -16,5 +16,6 @@ import { brokerFetch } from './broker-fetch.js';
 import { groupsRebalance } from './groups-rebalance.js';
 import { rdkafkaClients } from './rdkafka-clients.js';
 import { latencyE2e } from './latency-e2e.js';
+import { startup } from './startup.js';
 
-export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk, protocolDecode, storageLog, groupsRebalance, brokerProduce, brokerFetch, rdkafkaClients, latencyE2e];
+export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk, protocolDecode, storageLog, groupsRebalance, brokerProduce, brokerFetch, rdkafkaClients, latencyE2e, startup];
