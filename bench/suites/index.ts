@@ -17,5 +17,6 @@ import { groupsRebalance } from './groups-rebalance.js';
 import { rdkafkaClients } from './rdkafka-clients.js';
 import { latencyE2e } from './latency-e2e.js';
 import { startup } from './startup.js';
+import { scalePartitions } from './scale-partitions.js';
 
-export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk, protocolDecode, storageLog, groupsRebalance, brokerProduce, brokerFetch, rdkafkaClients, latencyE2e, startup];
+export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk, protocolDecode, storageLog, groupsRebalance, brokerProduce, brokerFetch, rdkafkaClients, latencyE2e, scalePartitions, startup];

@@ -1,0 +1,104 @@
+/**
+ * Scale: one broker holding a 1,000-partition topic and 1,000 idle client
+ * connections (each has done an ApiVersions exchange and then stays open).
+ * node-rdkafka produces 100-byte values with 1,000 distinct keys, so every
+ * partition takes traffic (librdkafka hashes keys to partitions; linger.ms=5,
+ * acks=1), first to a 6-partition topic, then to the 1,000-partition one, with
+ * the idle connections open throughout. Target: the 1,000-partition figure ≥
+ * 0.8 of the 6-partition one. Broker RSS is read from /proc at start, with
+ * the partitions and connections, and after the load.
+ */
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { ApiKey as Api } from '../../src/protocol/generated/api-registry.js';
+import type { Measurement, Suite } from '../suite.js';
+import { FrameSplitter } from '../load/frame-splitter.js';
+import { AdminConnection, createTopic, requestFrame } from './broker-common.js';
+import { startBrokerProcess } from '../peers/broker-process.js';
+import { rdkafkaMissing, startRdkafkaClient } from '../peers/rdkafka.js';
+
+export const scaleTarget = 0.8;
+const partitionsMax = 1_000;
+const idleConnections = 1_000;
+
+/** Opens a connection, completes one ApiVersions exchange, and leaves it open. */
+function idleClient(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, noDelay: true }, () => {
+      socket.write(requestFrame(Api.ApiVersions, 3, { clientSoftwareName: 'samsa-bench-idle', clientSoftwareVersion: '1' }, 1));
+    });
+    const splitter = new FrameSplitter(1 << 20);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('idle client: no ApiVersions answer within 10 s'));
+    }, 10_000);
+    socket.on('data', (chunk: Buffer) => {
+      splitter.push(chunk, () => {
+        clearTimeout(timer);
+        resolve(socket);
+      });
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+export const scalePartitions: Suite = {
+  name: 'scale.partitions',
+  description: `node-rdkafka produce (100 B, keyed) to 1,000 partitions with ${idleConnections.toLocaleString('en-US')} idle connections vs 6 partitions (target ≥ ${scaleTarget}); broker RSS`,
+  async run(ctx) {
+    const missing = rdkafkaMissing();
+    const phaseMs = Math.max(300, Math.round(ctx.durationMs * 0.7));
+    const lifetimeMs = ctx.durationMs * 10 + 90_000;
+    const broker = await startBrokerProcess(ctx, 'scale', lifetimeMs);
+    const sockets: Socket[] = [];
+    const out: Measurement[] = [];
+    const mb = (bytes: number): number => bytes / 1e6;
+    try {
+      out.push({ metric: 'rss.start', value: mb(broker.rssBytes()), unit: 'MB' });
+      const admin = await AdminConnection.open(broker.port);
+      await createTopic(admin, 'scale-p6', 6);
+      const createStarted = performance.now();
+      await createTopic(admin, 'scale-p1000', partitionsMax);
+      const createMs = performance.now() - createStarted;
+      admin.close();
+      const connectStarted = performance.now();
+      for (let i = 0; i < idleConnections; i += 100) {
+        sockets.push(...(await Promise.all(Array.from({ length: Math.min(100, idleConnections - i) }, () => idleClient(broker.port)))));
+      }
+      const connectMs = performance.now() - connectStarted;
+      const idleRss = broker.rssBytes();
+      ctx.log(`1,000 partitions created in ${createMs.toFixed(0)} ms; ${sockets.length} connections in ${connectMs.toFixed(0)} ms; broker RSS ${mb(idleRss).toFixed(1)} MB`);
+      out.push(
+        { metric: 'create.p1000', value: createMs, unit: 'ms' },
+        { metric: 'rss.idle', value: mb(idleRss), unit: 'MB' },
+      );
+      if (missing) {
+        ctx.log(`scale.partitions: ${missing}; produce skipped`);
+        out.push({ metric: 'node-rdkafka.installed', value: 0, unit: 'flag' });
+        return out;
+      }
+      const client = await startRdkafkaClient(lifetimeMs);
+      try {
+        const bootstrap = `127.0.0.1:${broker.port}`;
+        const rates: number[] = [];
+        for (const [label, topic] of [['p6', 'scale-p6'], ['p1000', 'scale-p1000']] as const) {
+          const r = await client.run({ kind: 'produce', bootstrap, topic, messageBytes: 100, acks: 1, durationMs: phaseMs, keys: partitionsMax });
+          const rate = r.messages / (r.elapsedMs / 1000);
+          rates.push(rate);
+          out.push({ metric: `produce.${label}`, value: rate, unit: 'msgs/s', ...(label === 'p1000' ? { ratioTo: 'scale.partitions.produce.p6' } : {}) });
+        }
+        ctx.log(`produce: 6 partitions ${Math.round(rates[0]!).toLocaleString('en-US')} msgs/s, 1,000 partitions ${Math.round(rates[1]!).toLocaleString('en-US')} msgs/s: ${(rates[1]! / rates[0]!).toFixed(2)} (target ≥ ${scaleTarget})`);
+      } finally {
+        await client.close();
+      }
+      out.push({ metric: 'rss.loaded', value: mb(broker.rssBytes()), unit: 'MB' });
+    } finally {
+      for (const s of sockets) s.destroy();
+      await broker.stop();
+    }
+    return out;
+  },
+};
