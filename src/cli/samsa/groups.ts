@@ -145,8 +145,18 @@ async function resetGroup(groupId: string, topic: string, flags: ClientFlags & {
       if (to === 'earliest' || to === 'latest') {
         offsets = await admin.resetConsumerGroupOffsets(groupId, topic, to as OffsetSpec);
       } else {
+        // Clamped into each partition's [start, end], as Kafka's tool does.
         const [t] = await admin.describeTopics([topic]);
-        offsets = t!.partitions.map((p) => ({ topic, partition: p.partition, offset: BigInt(to) }));
+        const tps = t!.partitions.map((p) => ({ topic, partition: p.partition }));
+        const [starts, ends] = await Promise.all(
+          (['earliest', 'latest'] as const).map((spec) => admin.listOffsets(tps.map((tp) => ({ ...tp, spec })))),
+        );
+        const wanted = BigInt(to);
+        offsets = tps.map((tp) => {
+          const lo = starts!.find((l) => l.partition === tp.partition)?.offset ?? 0n;
+          const hi = ends!.find((l) => l.partition === tp.partition)?.offset ?? wanted;
+          return { ...tp, offset: wanted < lo ? lo : wanted > hi ? hi : wanted };
+        });
         await admin.alterConsumerGroupOffsets(groupId, offsets);
       }
     } catch (error) {
@@ -205,7 +215,7 @@ export function groupsCommand(program: Command): void {
         .argument('<group>', 'group id')
         .argument('<topic>', 'topic whose offsets to move')
         .description("move an inactive group's committed offsets for a topic"),
-    ).requiredOption('--to <earliest|latest|offset>', 'where to move the offsets of every partition'),
+    ).requiredOption('--to <earliest|latest|offset>', 'where to move the offsets of every partition (an offset is kept within each partition\'s range)'),
     ['samsa groups reset billing orders --to earliest   read everything again', 'samsa groups reset billing orders --to latest     skip to the end'],
   ).action(action((group: string, topic: string, flags: ClientFlags & { to: string }) => resetGroup(group, topic, flags)));
 

@@ -120,6 +120,11 @@ async function sendLines(producer: Producer, record: (text: string) => ProducerR
     interrupted = true;
     rl.close();
   });
+  // Progress on a terminal for long inputs: a count on stderr, redrawn in place.
+  const progress =
+    process.stderr.isTTY === true && process.stdin.isTTY !== true
+      ? setInterval(() => process.stderr.write(`\r${lines - inFlight - failures} messages sent...`), 500)
+      : null;
   const settled = (): void => {
     inFlight--;
     if (wake !== null && (inFlight < IN_FLIGHT_MAX / 2 || inFlight === 0)) {
@@ -153,6 +158,10 @@ async function sendLines(producer: Producer, record: (text: string) => ProducerR
   }
   await producer.flush().catch(() => {});
   while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
+  if (progress !== null) {
+    clearInterval(progress);
+    process.stderr.write('\r\u001b[K');
+  }
   return { sent: kept.filter((m): m is RecordMetadata => m !== undefined), count: lines - failures, failures, firstError, interrupted };
 }
 
