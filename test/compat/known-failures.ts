@@ -12,11 +12,4 @@ export interface KnownFailure {
   readonly reason: string;
 }
 
-export const knownFailures: readonly KnownFailure[] = [
-  {
-    client: 'sarama',
-    scenario: 'list-offsets-time',
-    reason:
-      'broker bug: sarama 1.22 writes record batches (v2) with maxTimestamp -1 (it never sets it); Kafka recomputes a batch\'s max timestamp from its records on append (LogValidator), Samsa keeps the header, so the time index has no entry and ListOffsets v1 by timestamp answers offset -1 for every timestamp',
-  },
-];
+export const knownFailures: readonly KnownFailure[] = [];

@@ -27,6 +27,9 @@ export function renderMarkdown(result: MatrixResult): string {
   lines.push('(`Broker.start()` on loopback). `npm test` runs the matrix (`test/compat/compat.test.ts`);');
   lines.push('a failing cell fails the test unless it is listed in `test/compat/known-failures.ts`,');
   lines.push('and a listed cell that passes fails it too, so the list only shrinks.');
+  lines.push('After a client reports a pass, the runner also reads the stored batches back with a raw Fetch: compression');
+  lines.push('scenarios must have stored batches in that codec, idempotent-produce batches with a producer id, and');
+  lines.push('transactions transactional batches plus one marker per transaction.');
   lines.push('"unsupported" means the client itself cannot express the scenario; it is never counted as a pass.');
   lines.push('');
   lines.push(`Samsa ${result.samsaVersion}, Node ${result.node.replace(/\.\d+\.\d+$/, '')}. Timings and the raw results of the last run are in \`dist/test/compat/results.json\`.`);

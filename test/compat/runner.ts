@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { Broker } from '../../src/index.js';
 import { clients, type ClientSpec } from './clients.js';
 import { scenarios, type ScenarioId } from './scenarios.js';
+import { verifyOnBroker } from './verify.js';
 
 export type CellResult =
   | { readonly result: 'pass'; readonly ms: number }
@@ -147,7 +148,11 @@ async function runClient(spec: ClientSpec, probed: Probe, wanted: readonly Scena
       }
       const started = Date.now();
       const { cmd, args } = spec.command(scenario, broker.bootstrap);
-      const { ok, error } = await runOne(cmd, args, timeoutFor(scenario, timeoutMs));
+      let { ok, error } = await runOne(cmd, args, timeoutFor(scenario, timeoutMs));
+      if (ok) {
+        const wrong = await verifyOnBroker(scenario, broker.bootstrap).catch((err: unknown) => `broker check failed: ${err instanceof Error ? err.message : String(err)}`);
+        if (wrong !== null) [ok, error] = [false, wrong];
+      }
       const ms = Date.now() - started;
       cells[scenario] = ok ? { result: 'pass', ms } : { result: 'fail', error, ms };
       log(`${spec.id} ${scenario}: ${ok ? 'pass' : `FAIL ${error}`} (${ms} ms)`);

@@ -19,7 +19,7 @@ export const scenarios = [
   {
     id: 'compression-gzip',
     title: 'compression gzip',
-    description: 'produce 20 compressible records with compression gzip to a 1-partition topic; read the 20 back in order',
+    description: 'produce 20 compressible records with compression gzip to a 1-partition topic; read the 20 back in order; every batch the broker stored is gzip',
   },
   {
     id: 'compression-snappy',
@@ -49,12 +49,12 @@ export const scenarios = [
   {
     id: 'idempotent-produce',
     title: 'idempotent produce',
-    description: 'a producer with enable.idempotence=true (InitProducerId, sequence numbers) sends 10 records; exactly those 10 are read back in order',
+    description: 'a producer with enable.idempotence=true (InitProducerId, sequence numbers) sends 10 records; exactly those 10 are read back in order; every stored batch carries a producer id',
   },
   {
     id: 'transactions',
     title: 'transactions: commit, abort, read_committed',
-    description: 'transactional producer: commit c0..c4, abort a0..a4, commit c5; a read_committed consumer reads exactly c0..c5',
+    description: 'transactional producer: commit c0..c4; send a0..a4 and abort; commit c5; a read_committed consumer reads exactly c0..c5; the broker holds only transactional data batches and 3 markers',
   },
   {
     id: 'list-offsets-time',

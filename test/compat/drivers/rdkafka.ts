@@ -259,7 +259,11 @@ const scenarios: Partial<Record<ScenarioId, (bootstrap: string) => Promise<void>
         await call<unknown>((cb) => producer.beginTransaction(cb));
         for (const v of values) producer.produce('txn', null, Buffer.from(v));
         if (commit) await call<unknown>((cb) => producer.commitTransaction(10_000, cb));
-        else await call<unknown>((cb) => producer.abortTransaction(10_000, cb));
+        else {
+          // Send first: librdkafka's abort purges records still queued, leaving the broker nothing to abort.
+          await call<unknown>((cb) => producer.flush(10_000, cb));
+          await call<unknown>((cb) => producer.abortTransaction(10_000, cb));
+        }
       }
     } finally {
       await call<unknown>((cb) => producer.disconnect(cb));
