@@ -35,6 +35,8 @@ export interface MatrixResult {
 }
 
 export interface RunOptions {
+  /** Default: every client in clients.ts. */
+  readonly clients?: readonly ClientSpec[];
   readonly clientIds?: readonly string[];
   readonly scenarioIds?: readonly ScenarioId[];
   /** Clients running at the same time (each with its own broker). */
@@ -166,7 +168,7 @@ async function runClient(spec: ClientSpec, probed: Probe, wanted: readonly Scena
 export async function runMatrix(options: RunOptions = {}): Promise<MatrixResult> {
   const started = Date.now();
   const log = options.log ?? (() => {});
-  const wantedClients = clients.filter((c) => options.clientIds === undefined || options.clientIds.includes(c.id));
+  const wantedClients = (options.clients ?? clients).filter((c) => options.clientIds === undefined || options.clientIds.includes(c.id));
   const wantedScenarios = scenarios.map((s) => s.id).filter((s) => options.scenarioIds === undefined || options.scenarioIds.includes(s));
   // Versions first (quick), then slow preparations (a Go build) run while the first clients are tested.
   const probes = wantedClients.map(probe);
@@ -179,6 +181,6 @@ export async function runMatrix(options: RunOptions = {}): Promise<MatrixResult>
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 3) }, worker));
-  const samsa = results.find((r) => r.client === 'samsa')?.version ?? clients.find((c) => c.id === 'samsa')!.version();
+  const samsa = clients.find((c) => c.id === 'samsa')!.version();
   return { generatedAt: new Date().toISOString(), node: process.version, samsaVersion: samsa, durationMs: Date.now() - started, clients: results };
 }
