@@ -18,5 +18,7 @@ import { rdkafkaClients } from './rdkafka-clients.js';
 import { latencyE2e } from './latency-e2e.js';
 import { startup } from './startup.js';
 import { scalePartitions } from './scale-partitions.js';
+import { peersStreams } from './peers-streams.js';
+import { clientThroughput } from './client-throughput.js';
 
-export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk, protocolDecode, storageLog, groupsRebalance, brokerProduce, brokerFetch, rdkafkaClients, latencyE2e, scalePartitions, startup];
+export const suites: readonly Suite[] = [ceilingTcp, ceilingAppend, ceilingFsync, ceilingCrc32c, ceilingDisk, protocolDecode, storageLog, groupsRebalance, brokerProduce, brokerFetch, rdkafkaClients, latencyE2e, scalePartitions, clientThroughput, startup, peersStreams];
