@@ -121,6 +121,8 @@ export class GroupCoordinatorService {
   readonly config: GroupCoordinatorConfig;
   private creating: Promise<boolean> | null = null;
   private readonly loads = new Map<number, Promise<void>>();
+  /** The metadata image whose `__consumer_offsets` leadership was last acted on. */
+  private ownershipImage: object | null = null;
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAtMs = Number.POSITIVE_INFINITY;
   /** Per partition, the flush chain that keeps completions in append order. */
@@ -181,14 +183,24 @@ export class GroupCoordinatorService {
    */
   refreshOwnership(): Promise<void> | null {
     if (this.stopped) return null;
-    const topic = this.broker.image().topic(OFFSETS_TOPIC);
-    if (topic !== undefined) {
-      for (let p = 0; p < this.config.offsetsTopicPartitions; p++) {
-        const leads = topic.partitions[p]?.leader === this.broker.nodeId;
-        const status = this.coordinator.partitionStatus(p);
-        if (leads && status === 'none') this.loads.set(p, this.load(p, topic.topicId).finally(() => this.loads.delete(p)));
-        else if (!leads && status === 'active') this.coordinator.unload(p);
+    // Every group request comes through here: skip the walk over the partitions while the image is the one already handled.
+    const image = this.broker.image();
+    if (image !== this.ownershipImage) {
+      const topic = image.topic(OFFSETS_TOPIC);
+      let settled = true;
+      if (topic !== undefined) {
+        for (let p = 0; p < this.config.offsetsTopicPartitions; p++) {
+          const leads = topic.partitions[p]?.leader === this.broker.nodeId;
+          const status = this.coordinator.partitionStatus(p);
+          if (leads && status === 'none') {
+            if (this.broker.replicas.partition(topic.topicId, p) === undefined) settled = false; // its log is not open yet: try again next time
+            else this.loads.set(p, this.load(p, topic.topicId).finally(() => this.loads.delete(p)));
+          } else if (!leads && status === 'active') {
+            this.coordinator.unload(p);
+          }
+        }
       }
+      this.ownershipImage = settled ? image : null;
     }
     if (this.loads.size === 0) return null;
     return Promise.all(this.loads.values()).then(() => undefined);
@@ -259,6 +271,7 @@ export class GroupCoordinatorService {
     } catch (err) {
       this.broker.logger.error({ err, partition }, 'loading __consumer_offsets failed; the partition stays unloaded');
       this.coordinator.unload(partition);
+      this.ownershipImage = null; // the next request tries again
       return;
     }
     if (this.stopped || this.coordinator.partitionStatus(partition) !== 'loading') return;
