@@ -131,7 +131,7 @@ export const clients: readonly ClientSpec[] = [
     },
     command: (scenario, bootstrap) => ({ cmd: python, args: [join(compatDir, 'python', 'confluent_driver.py'), scenario, bootstrap] }),
     unsupported: {
-      'delete-records': "confluent-kafka 1.7 has no AdminClient.delete_records (added in 2.4)",
+      'delete-records': 'confluent-kafka 1.7.0 (Debian) has no AdminClient.delete_records (added in 2.4)',
     },
   },
   {
@@ -143,9 +143,9 @@ export const clients: readonly ClientSpec[] = [
     command: (scenario, bootstrap) => ({ cmd: python, args: [join(compatDir, 'python', 'kafka_python_driver.py'), scenario, bootstrap] }),
     notes: "consumer-group runs each member in its own thread: kafka-python's poll() blocks inside a rebalance until its JoinGroup returns.",
     unsupported: {
-      'idempotent-produce': 'kafka-python 2.0 has no idempotent producer (added in 2.1)',
-      transactions: 'kafka-python 2.0 has no transactions (added in 2.1)',
-      'delete-records': 'kafka-python 2.0 has no delete_records (added in 2.1)',
+      'idempotent-produce': 'kafka-python 2.0.2 (Debian) has no idempotent producer (enable_idempotence came in a later release)',
+      transactions: 'kafka-python 2.0.2 (Debian) has no transactional producer (it came in a later release)',
+      'delete-records': 'kafka-python 2.0.2 (Debian) has no KafkaAdminClient.delete_records (it came in a later release)',
     },
   },
   {
