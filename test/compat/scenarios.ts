@@ -39,7 +39,7 @@ export const scenarios = [
   {
     id: 'consumer-group',
     title: 'consumer group: 3 members, rebalance',
-    description: 'three members of one group subscribe to a 6-partition topic and end up with disjoint assignments covering all 6; one member leaves; the other two end up covering all 6',
+    description: 'three members of one group subscribe to a 6-partition topic and end up with disjoint assignments covering all 6; one member leaves; the other two cover all 6 within 5 s, before its 6 s session could expire (so through LeaveGroup)',
   },
   {
     id: 'commit-resume',

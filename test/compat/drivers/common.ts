@@ -156,6 +156,13 @@ export function codecOf(scenario: ScenarioId): Codec {
   return codec;
 }
 
+/**
+ * consumer-group: members use a 6 s session timeout, so the two that stay
+ * must take over within 5 s of the third closing; only a LeaveGroup makes
+ * that happen, not the session expiring.
+ */
+export const takeoverMs = 5_000;
+
 /** Partitions 0..5 covered exactly once by the members' assignments, every member holding some. */
 export function coversOnce(assignments: ReadonlyArray<readonly number[]>, partitions = 6): boolean {
   const all = assignments.flat().sort((a, b) => a - b);

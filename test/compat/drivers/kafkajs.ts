@@ -12,6 +12,7 @@ import {
   keyedRecords,
   loadClient,
   runDriver,
+  takeoverMs,
   waitFor,
   type SimpleRecord,
 } from './common.js';
@@ -138,7 +139,7 @@ const scenarios: Partial<Record<ScenarioId, (bootstrap: string) => Promise<void>
       await waitFor('three members covering 6 partitions once', () => (coversOnce(members.map((m) => m.assigned)) ? true : undefined));
       const leaver = members.shift()!;
       await leaver.consumer.disconnect();
-      await waitFor('two members covering 6 partitions once', () => (coversOnce(members.map((m) => m.assigned)) ? true : undefined));
+      await waitFor('two members covering 6 partitions once, within the leaver\'s session timeout (so by LeaveGroup)', () => (coversOnce(members.map((m) => m.assigned)) ? true : undefined), takeoverMs);
     } finally {
       await Promise.all(members.map((m) => m.consumer.disconnect()));
     }

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import kafkajs from 'kafkajs';
-import { baseTimestamp, check, checkEqual, checkKeyed, codecOf, compressibleValues, coversOnce, keyedRecords, runDriver, waitFor, type SimpleRecord } from './common.js';
+import { baseTimestamp, check, checkEqual, checkKeyed, codecOf, compressibleValues, coversOnce, keyedRecords, runDriver, takeoverMs, waitFor, type SimpleRecord } from './common.js';
 import type { ScenarioId } from '../scenarios.js';
 
 function kafka(bootstrap: string): kafkajs.Kafka {
@@ -119,7 +119,7 @@ const scenarios: Partial<Record<ScenarioId, (bootstrap: string) => Promise<void>
       const leaver = members.shift()!;
       leaver.child.kill('SIGTERM');
       await waitFor('the leaver to exit', () => (leaver.exited ? true : undefined));
-      await waitFor('two members covering 6 partitions once', () => (coversOnce(members.map((m) => m.assigned)) ? true : undefined));
+      await waitFor('two members covering 6 partitions once, within the leaver\'s session timeout (so by LeaveGroup)', () => (coversOnce(members.map((m) => m.assigned)) ? true : undefined), takeoverMs);
     } finally {
       for (const m of members) if (!m.exited) m.child.kill('SIGKILL');
     }

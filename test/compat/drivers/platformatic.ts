@@ -3,7 +3,7 @@
  * loaded from test/compat/node_modules at run time; the interfaces below are
  * the part of its API this driver uses.
  */
-import { baseTimestamp, check, checkEqual, checkKeyed, codecOf, committedValues, abortedValues, compressibleValues, coversOnce, keyedRecords, loadClient, runDriver, waitFor, type SimpleRecord } from './common.js';
+import { baseTimestamp, check, checkEqual, checkKeyed, codecOf, committedValues, abortedValues, compressibleValues, coversOnce, keyedRecords, loadClient, runDriver, takeoverMs, waitFor, type SimpleRecord } from './common.js';
 import type { ScenarioId } from '../scenarios.js';
 
 interface Base {
@@ -189,7 +189,7 @@ const scenarios: Partial<Record<ScenarioId, (bootstrap: string) => Promise<void>
       await waitFor('three members covering 6 partitions once', () => (coversOnce(members.map((m) => m.assigned)) ? true : undefined));
       const leaver = members.shift()!;
       await leaver.consumer.close(true);
-      await waitFor('two members covering 6 partitions once', () => (coversOnce(members.map((m) => m.assigned)) ? true : undefined));
+      await waitFor('two members covering 6 partitions once, within the leaver\'s session timeout (so by LeaveGroup)', () => (coversOnce(members.map((m) => m.assigned)) ? true : undefined), takeoverMs);
     } finally {
       await Promise.allSettled(members.map((m) => m.consumer.close(true)));
     }

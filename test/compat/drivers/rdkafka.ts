@@ -3,7 +3,7 @@
  * node-rdkafka is loaded from test/compat/node_modules at run time; the
  * interfaces below are the part of its API this driver uses.
  */
-import { baseTimestamp, check, checkEqual, checkKeyed, codecOf, committedValues, abortedValues, compressibleValues, coversOnce, keyedRecords, loadClient, runDriver, waitFor, type SimpleRecord } from './common.js';
+import { baseTimestamp, check, checkEqual, checkKeyed, codecOf, committedValues, abortedValues, compressibleValues, coversOnce, keyedRecords, loadClient, runDriver, takeoverMs, waitFor, type SimpleRecord } from './common.js';
 import type { ScenarioId } from '../scenarios.js';
 
 interface RdError extends Error {
@@ -211,7 +211,7 @@ const scenarios: Partial<Record<ScenarioId, (bootstrap: string) => Promise<void>
       await waitFor('three members covering 6 partitions once', () => (coversOnce(members.map((m) => m.assigned)) ? true : undefined));
       const leaver = members.shift()!;
       await call<unknown>((cb) => leaver.consumer!.disconnect(cb));
-      await waitFor('two members covering 6 partitions once', () => (coversOnce(members.map((m) => m.assigned)) ? true : undefined));
+      await waitFor('two members covering 6 partitions once, within the leaver\'s session timeout (so by LeaveGroup)', () => (coversOnce(members.map((m) => m.assigned)) ? true : undefined), takeoverMs);
     } finally {
       await Promise.all(members.map((m) => call<unknown>((cb) => m.consumer!.disconnect(cb))));
     }

@@ -12,6 +12,7 @@ import {
   coversOnce,
   keyedRecords,
   runDriver,
+  takeoverMs,
   waitFor,
   type SimpleRecord,
 } from './common.js';
@@ -118,7 +119,7 @@ const scenarios: Partial<Record<ScenarioId, (bootstrap: string) => Promise<void>
       const leaver = members.shift()!;
       leaver.stopped = true;
       await leaver.consumer!.close();
-      await waitFor('two members covering 6 partitions once', () => (coversOnce(members.map((m) => sorted(m.assigned))) ? true : undefined));
+      await waitFor('two members covering 6 partitions once, within the leaver\'s session timeout (so by LeaveGroup)', () => (coversOnce(members.map((m) => sorted(m.assigned))) ? true : undefined), takeoverMs);
     } finally {
       for (const m of members) m.stopped = true;
       await Promise.all(members.map((m) => m.consumer!.close()));

@@ -10,6 +10,8 @@ import traceback
 
 KEYED = [(f"k{i % 5}", f"v{i}", str(i)) for i in range(30)]
 COMPRESSIBLE = [f"value-{i}-{'abcdefgh' * 16}" for i in range(20)]
+# consumer-group: the two members left take over within this, before a 6 s session expires (so by LeaveGroup).
+TAKEOVER_S = 5.0
 COMMITTED = ["c0", "c1", "c2", "c3", "c4", "c5"]
 ABORTED = ["a0", "a1", "a2", "a3", "a4"]
 

@@ -4,7 +4,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compat_common import (ABORTED, COMMITTED, COMPRESSIBLE, KEYED, base_timestamp, check, check_equal,  # noqa: E402
+from compat_common import (TAKEOVER_S, ABORTED, COMMITTED, COMPRESSIBLE, KEYED, base_timestamp, check, check_equal,  # noqa: E402
                            check_keyed, covers_once, run_driver, wait_for)
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # noqa: E402
@@ -114,7 +114,8 @@ def consumer_group(b):
     wait_for("three members covering 6 partitions once", lambda: covers_once([m["assigned"] for m in members]), step=step)
     leaver = members.pop(0)
     leaver["consumer"].close()
-    wait_for("two members covering 6 partitions once", lambda: covers_once([m["assigned"] for m in members]), step=step)
+    wait_for("two members covering 6 partitions once, within the leaver's session timeout (so by LeaveGroup)",
+             lambda: covers_once([m["assigned"] for m in members]), TAKEOVER_S, step=step)
     for m in members:
         m["consumer"].close()
 

@@ -6,7 +6,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compat_common import (COMPRESSIBLE, KEYED, base_timestamp, check, check_equal, check_keyed,  # noqa: E402
+from compat_common import (TAKEOVER_S, COMPRESSIBLE, KEYED, base_timestamp, check, check_equal, check_keyed,  # noqa: E402
                            covers_once, run_driver, wait_for)
 from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic  # noqa: E402
@@ -131,7 +131,8 @@ def consumer_group(b):
     leaver = members.pop(0)
     leaver.stop = True
     leaver.join(10)
-    wait_for("two members covering 6 partitions once", lambda: covers_once([m.tracker.assigned for m in members]))
+    wait_for("two members covering 6 partitions once, within the leaver's session timeout (so by LeaveGroup)",
+             lambda: covers_once([m.tracker.assigned for m in members]), TAKEOVER_S)
     for m in members:
         m.stop = True
 

@@ -50,7 +50,15 @@ func checkEqual(actual, expected interface{}, what string) {
 }
 
 func waitFor(what string, probe func() bool) {
-	deadline := time.Now().Add(20 * time.Second)
+	waitWithin(what, probe, 20*time.Second)
+}
+
+// takeover: the two members left must cover the partitions within this,
+// before the leaver's 6 s session would expire (so by its LeaveGroup).
+const takeover = 5 * time.Second
+
+func waitWithin(what string, probe func() bool, limit time.Duration) {
+	deadline := time.Now().Add(limit)
 	for !probe() {
 		if time.Now().After(deadline) {
 			panic(fmt.Errorf("timed out waiting for %s", what))
@@ -313,7 +321,7 @@ var scenarios = map[string]func(){
 		leaver := members[0]
 		members = members[1:]
 		leaver.stop()
-		waitFor("two members covering 6 partitions once", func() bool { return coversOnce(assigned()) })
+		waitWithin("two members covering 6 partitions once, within the leaver's session timeout (so by LeaveGroup)", func() bool { return coversOnce(assigned()) }, takeover)
 	},
 
 	"commit-resume": func() {
