@@ -54,6 +54,8 @@ function runWorker(job: WorkerJob): Promise<WorkerReply> {
 interface Row {
   messagesPerSec: number;
   mbPerSec: number;
+  /** The worker's CPU time per record (set-up included): steadier than rates when other work shares the CPUs. */
+  cpuUsPerMessage: number;
 }
 
 export const clientThroughput: Suite = {
@@ -90,7 +92,7 @@ export const clientThroughput: Suite = {
             if (reply.type === 'error') throw new Error(`${client} ${mode} ${size.label}: ${reply.message}`);
             if (reply.messages === 0 || reply.elapsedMs <= 0) throw new Error(`${client} ${mode} ${size.label}: nothing measured`);
             if (mode === 'produce' && client === 'samsa') samsaWrote = reply.messages + 1; // + the warm-up record
-            const row = { messagesPerSec: (reply.messages * 1000) / reply.elapsedMs, mbPerSec: reply.bytes / 1000 / reply.elapsedMs };
+            const row = { messagesPerSec: (reply.messages * 1000) / reply.elapsedMs, mbPerSec: reply.bytes / 1000 / reply.elapsedMs, cpuUsPerMessage: (reply.cpuMs * 1000) / reply.messages };
             (mode === 'produce' ? produced : consumed).set(client, row);
             const id = `${mode}.${size.label}.${client}`;
             out.push({ metric: `${id}.msgs`, value: row.messagesPerSec, unit: 'msgs/s' }, { metric: `${id}.throughput`, value: row.mbPerSec, unit: 'MB/s' });
@@ -103,7 +105,10 @@ export const clientThroughput: Suite = {
           }
           for (const client of clients) {
             const row = rows.get(client);
-            const text = row === undefined ? (missing.get(client) ?? 'no figure') : `${Math.round(row.messagesPerSec).toLocaleString('en-US')} msgs/s ${row.mbPerSec.toFixed(1)} MB/s`;
+            const text =
+              row === undefined
+                ? (missing.get(client) ?? 'no figure')
+                : `${Math.round(row.messagesPerSec).toLocaleString('en-US')} msgs/s ${row.mbPerSec.toFixed(1)} MB/s, ${row.cpuUsPerMessage.toFixed(2)} µs CPU/msg`;
             const ratio = row !== undefined && samsa !== undefined && client !== 'samsa' ? `  (samsa ${(samsa.messagesPerSec / row.messagesPerSec).toFixed(2)}×)` : '';
             table.push(`${mode.padEnd(7)} ${size.label.padEnd(4)} ${client.padEnd(7)} ${text}${ratio}`);
           }

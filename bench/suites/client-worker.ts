@@ -45,7 +45,7 @@ export interface WorkerJob {
 }
 
 export type WorkerReply =
-  | { type: 'result'; messages: number; bytes: number; elapsedMs: number }
+  | { type: 'result'; messages: number; bytes: number; elapsedMs: number; cpuMs: number }
   | { type: 'unavailable'; reason: string }
   | { type: 'error'; message: string };
 
@@ -305,6 +305,7 @@ async function rdkafkaConsume(kafka: Rdkafka, job: WorkerJob): Promise<Measured>
 
 async function runJob(job: WorkerJob): Promise<WorkerReply> {
   let measured: Measured;
+  const cpuBefore = process.cpuUsage();
   if (job.client === 'samsa') {
     measured = job.mode === 'produce' ? await samsaProduce(job) : await samsaConsume(job);
   } else if (job.client === 'kafkajs') {
@@ -314,7 +315,9 @@ async function runJob(job: WorkerJob): Promise<WorkerReply> {
     if (typeof kafka === 'string') return { type: 'unavailable', reason: kafka };
     measured = job.mode === 'produce' ? await rdkafkaProduce(kafka, job) : await rdkafkaConsume(kafka, job);
   }
-  return { type: 'result', messages: measured.messages, bytes: measured.messages * job.messageBytes, elapsedMs: measured.elapsedMs };
+  const cpu = process.cpuUsage(cpuBefore);
+  // CPU of the whole job (set-up included): a steadier figure than time on a busy machine.
+  return { type: 'result', messages: measured.messages, bytes: measured.messages * job.messageBytes, elapsedMs: measured.elapsedMs, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 function reply(message: WorkerReply): void {

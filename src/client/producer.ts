@@ -24,7 +24,7 @@ import { ApiKey } from '../protocol/generated/api-registry.js';
 import type { ProduceResponse } from '../protocol/generated/messages/produce-response.js';
 import { ErrorCode } from '../protocol/errors/index.js';
 import { CompressionCodec, compressionCodecFromName, type CompressionName } from '../protocol/compression/codec.js';
-import { buildRecordBatch, type RecordInput } from '../protocol/records/batch-builder.js';
+import { encodeProducerBatch, type ProducerRecordInput } from './batch-encoder.js';
 import type { RecordHeader } from '../protocol/records/record.js';
 import { BATCH_HEADER_BYTES } from '../protocol/records/batch-header.js';
 import { Cluster, type ClientOptions } from './cluster.js';
@@ -111,7 +111,8 @@ interface Delivery {
 interface Batch {
   topic: string;
   partition: number;
-  records: RecordInput[];
+  queue: PartitionQueue;
+  records: ProducerRecordInput[];
   deliveries: Delivery[];
   sizeBytes: number;
   createdMs: number;
@@ -147,6 +148,8 @@ interface MemoryWaiter {
 }
 
 const SEQUENCE_MAX = 0x7fffffff;
+/** Records that may share one Date.now() reading within a synchronous run of sends. */
+const CLOCK_REUSE_MAX = 32;
 const RECORD_OVERHEAD_BYTES = 21;
 const HEADER_OVERHEAD_BYTES = 10;
 /** Room left in a request beside a grown batch, for the request's own fields. */
@@ -196,6 +199,15 @@ export class Producer {
   private readonly nextSequence = new Map<string, number>();
 
   private readonly queues = new Map<string, PartitionQueue>();
+  /** The same queues by topic, then partition: what append() looks up per record. */
+  private readonly topicQueues = new Map<string, PartitionQueue[]>();
+  /** Date.now() shared by up to CLOCK_REUSE_MAX records sent in one synchronous run (see nowMs). */
+  private clockMs = 0;
+  private clockReuses = 0;
+  private clockFresh = false;
+  private readonly expireClock = (): void => {
+    this.clockFresh = false;
+  };
   private queuedBatches = 0;
   private drainScheduled = false;
   private lingerTimer: NodeJS.Timeout | null = null;
@@ -296,7 +308,7 @@ export class Producer {
     const key = toBuffer(record.key);
     const value = toBuffer(record.value);
     const headers = toHeaders(record.headers);
-    const timestamp = record.timestamp ?? Date.now();
+    const timestamp = record.timestamp ?? this.nowMs();
     let sizeBytes = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + (value?.length ?? 0);
     for (const h of headers) sizeBytes += HEADER_OVERHEAD_BYTES + Buffer.byteLength(h.key) + (h.value?.length ?? 0);
     if (sizeBytes + BATCH_HEADER_BYTES > this.maxRequestSize || sizeBytes > this.bufferMemory) {
@@ -304,7 +316,7 @@ export class Producer {
         new KafkaProtocolError(ErrorCode.MESSAGE_TOO_LARGE, `record of ${sizeBytes} bytes exceeds max.request.size ${this.maxRequestSize}`),
       );
     }
-    const input: RecordInput = { key, value, headers, timestamp };
+    const input: ProducerRecordInput = { key, value, headers, timestamp };
     // Fast path: connected, topic known, memory free and nobody waiting: append now, in call order.
     if (this.connected && this.cluster.topic(record.topic) !== undefined && this.waitingForMemory === 0 && this.usedMemory + sizeBytes <= this.bufferMemory) {
       this.usedMemory += sizeBytes;
@@ -320,12 +332,33 @@ export class Producer {
     return pending;
   }
 
+  /**
+   * The time for a record's timestamp. Date.now() per record is a measurable
+   * share of send() (a system call on some VMs), so a reading is reused by
+   * the next records sent in the same synchronous run, at most
+   * CLOCK_REUSE_MAX of them (well under a millisecond); it expires at the end
+   * of the run (a microtask).
+   */
+  private nowMs(): number {
+    if (this.clockFresh && this.clockReuses > 0) {
+      this.clockReuses--;
+      return this.clockMs;
+    }
+    this.clockMs = Date.now();
+    this.clockReuses = CLOCK_REUSE_MAX;
+    if (!this.clockFresh) {
+      this.clockFresh = true;
+      queueMicrotask(this.expireClock);
+    }
+    return this.clockMs;
+  }
+
   /** Sends many records; resolves when all are acknowledged. */
   sendBatch(records: ProducerRecord[]): Promise<RecordMetadata[]> {
     return Promise.all(records.map((r) => this.send(r)));
   }
 
-  private async sendSlow(record: ProducerRecord, input: RecordInput, sizeBytes: number): Promise<RecordMetadata> {
+  private async sendSlow(record: ProducerRecord, input: ProducerRecordInput, sizeBytes: number): Promise<RecordMetadata> {
     const deadline = Date.now() + this.maxBlockMs;
     await this.connect();
     await this.reserveMemory(sizeBytes, deadline);
@@ -424,7 +457,7 @@ export class Producer {
     return partition;
   }
 
-  private append(record: ProducerRecord, input: RecordInput, sizeBytes: number): Promise<RecordMetadata> {
+  private append(record: ProducerRecord, input: ProducerRecordInput, sizeBytes: number): Promise<RecordMetadata> {
     let partition: number;
     try {
       partition = this.choosePartition(record, input.key ?? null, input.value ?? null);
@@ -433,11 +466,14 @@ export class Producer {
       return Promise.reject(error);
     }
     if (this.customPartitioner === null && record.partition === undefined) this.partitioner.onAppend(record.topic, partition, sizeBytes);
-    const k = tpKey(record.topic, partition);
-    let queue = this.queues.get(k);
+    // Per topic an array by partition: no string key built and hashed per record.
+    let topicQueues = this.topicQueues.get(record.topic);
+    if (topicQueues === undefined) this.topicQueues.set(record.topic, (topicQueues = []));
+    let queue = topicQueues[partition];
     if (queue === undefined) {
       queue = { topic: record.topic, partition, batches: [], inFlightCount: 0, retryAtMs: 0, recovering: false, resequenceFrom: null };
-      this.queues.set(k, queue);
+      topicQueues[partition] = queue;
+      this.queues.set(tpKey(record.topic, partition), queue);
     }
     let batch = queue.batches[queue.batches.length - 1];
     // A partition that cannot send now (all its in-flight slots taken) lets its open batch grow
@@ -449,6 +485,7 @@ export class Producer {
       batch = {
         topic: record.topic,
         partition,
+        queue,
         records: [],
         deliveries: [],
         sizeBytes: BATCH_HEADER_BYTES,
@@ -607,8 +644,7 @@ export class Producer {
       const next = sequence + batch.records.length;
       this.nextSequence.set(k, next > SEQUENCE_MAX ? next - SEQUENCE_MAX - 1 : next);
     }
-    batch.built = buildRecordBatch({
-      records: batch.records,
+    batch.built = encodeProducerBatch(batch.records, {
       compression: this.compression,
       producerId: this.idempotent ? this.producerId : -1n,
       producerEpoch: this.idempotent ? this.producerEpoch : -1,
@@ -666,7 +702,7 @@ export class Producer {
   }
 
   private queueOf(batch: Batch): PartitionQueue {
-    return this.queues.get(tpKey(batch.topic, batch.partition))!;
+    return batch.queue;
   }
 
   private removeBatch(queue: PartitionQueue, batch: Batch): void {
@@ -690,7 +726,7 @@ export class Producer {
         topic: batch.topic,
         partition: batch.partition,
         offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i),
-        timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : batch.records[i]!.timestamp ?? -1,
+        timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : batch.records[i]!.timestamp,
       });
     }
   }
