@@ -103,17 +103,15 @@ export interface ConsumerGroupMetadata {
   groupInstanceId?: string | null;
 }
 
-interface Delivery {
-  resolve: (metadata: RecordMetadata) => void;
-  reject: (error: Error) => void;
-}
 
 interface Batch {
   topic: string;
   partition: number;
   queue: PartitionQueue;
   records: ProducerRecordInput[];
-  deliveries: Delivery[];
+  /** Per record, in order: how to settle its send() promise. */
+  resolves: Array<(metadata: RecordMetadata) => void>;
+  rejects: Array<(error: Error) => void>;
   sizeBytes: number;
   createdMs: number;
   /** Frozen when the batch first leaves: bytes and sequence stay the same on retries. */
@@ -201,6 +199,12 @@ export class Producer {
   private readonly queues = new Map<string, PartitionQueue>();
   /** The same queues by topic, then partition: what append() looks up per record. */
   private readonly topicQueues = new Map<string, PartitionQueue[]>();
+  private capturedResolve: ((metadata: RecordMetadata) => void) | null = null;
+  private capturedReject: ((error: Error) => void) | null = null;
+  private readonly captureSettlers = (resolve: (metadata: RecordMetadata) => void, reject: (error: Error) => void): void => {
+    this.capturedResolve = resolve;
+    this.capturedReject = reject;
+  };
   /** Date.now() shared by up to CLOCK_REUSE_MAX records sent in one synchronous run (see nowMs). */
   private clockMs = 0;
   private clockReuses = 0;
@@ -487,7 +491,8 @@ export class Producer {
         partition,
         queue,
         records: [],
-        deliveries: [],
+        resolves: [],
+        rejects: [],
         sizeBytes: BATCH_HEADER_BYTES,
         createdMs: Date.now(),
         built: null,
@@ -500,7 +505,10 @@ export class Producer {
       queue.batches.push(batch);
       this.queuedBatches++;
     }
-    const promise = new Promise<RecordMetadata>((resolve, reject) => batch.deliveries.push({ resolve, reject }));
+    // One shared executor: no closure and no object per record.
+    const promise = new Promise<RecordMetadata>(this.captureSettlers);
+    batch.resolves.push(this.capturedResolve!);
+    batch.rejects.push(this.capturedReject!);
     batch.records.push(input);
     batch.sizeBytes += sizeBytes;
     if (batch.sizeBytes >= this.batchSize || queue.batches.length > 1 || this.lingerMs <= 0 || this.flushing > 0) this.scheduleDrain();
@@ -627,7 +635,8 @@ export class Producer {
       const next = queue.batches[index + 1]!;
       if (next.built !== null || next.inFlight || batch.sizeBytes + next.sizeBytes - BATCH_HEADER_BYTES > cap) break;
       for (const r of next.records) batch.records.push(r);
-      for (const d of next.deliveries) batch.deliveries.push(d);
+      for (const f of next.resolves) batch.resolves.push(f);
+      for (const f of next.rejects) batch.rejects.push(f);
       for (const w of next.settleWaiters) batch.settleWaiters.push(w);
       batch.sizeBytes += next.sizeBytes - BATCH_HEADER_BYTES;
       queue.batches.splice(index + 1, 1);
@@ -721,8 +730,8 @@ export class Producer {
     const queue = this.queueOf(batch);
     this.removeBatch(queue, batch);
     if (queue.inFlightCount === 0 && !queue.recovering) queue.retryAtMs = 0;
-    for (let i = 0; i < batch.deliveries.length; i++) {
-      batch.deliveries[i]!.resolve({
+    for (let i = 0; i < batch.resolves.length; i++) {
+      batch.resolves[i]!({
         topic: batch.topic,
         partition: batch.partition,
         offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i),
@@ -762,7 +771,7 @@ export class Producer {
     }
     this.removeBatch(queue, batch);
     if (this.transactionalId !== null && this.txnState !== 'ready') this.txnError ??= error;
-    for (const d of batch.deliveries) d.reject(error);
+    for (const reject of batch.rejects) reject(error);
   }
 
   /**
@@ -798,7 +807,7 @@ export class Producer {
     if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
     for (const queue of this.queues.values()) {
       for (const b of queue.batches.splice(0)) {
-        for (const d of b.deliveries) d.reject(new ClientClosedError('producer'));
+        for (const reject of b.rejects) reject(new ClientClosedError('producer'));
         for (const w of b.settleWaiters.splice(0)) w();
       }
     }
