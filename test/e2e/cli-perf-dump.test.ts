@@ -37,6 +37,24 @@ test('producer perf test prints Kafka\'s final stats line; consumer perf test re
     /^20000 records sent, \d+\.\d{6} records\/sec \(\d+\.\d{2} MB\/sec\), \d+\.\d{2} ms avg latency, \d+\.\d{2} ms max latency, \d+ ms 50th, \d+ ms 95th, \d+ ms 99th, \d+ ms 99\.9th\.$/,
   );
 
+  const withMetrics = await runScript('kafka-producer-perf-test.sh', [
+    '--topic', 'perf-metrics', '--num-records', '500', '--record-size', '64', '--throughput', '-1', '--print-metrics',
+    '--producer-props', `bootstrap.servers=${b}`, 'client.id=perf-m',
+  ]);
+  assert.equal(withMetrics.code, 0, withMetrics.stderr);
+  const table = withMetrics.stdout.split('\n\n')[1]!.trimEnd().split('\n');
+  assert.match(table[0]!, /^Metric Name +Value$/);
+  const metric = (name: string): number => {
+    const row = table.find((l) => l.startsWith(`producer-metrics:${name}:{client-id=perf-m}`));
+    assert.ok(row, `no ${name} row in:\n${table.join('\n')}`);
+    return Number(/ : (\d+\.\d{3})$/.exec(row)![1]);
+  };
+  assert.equal(metric('record-send-total'), 500);
+  assert.equal(metric('record-error-total'), 0);
+  assert.equal(metric('record-size-avg'), 64);
+  assert.equal(metric('record-size-max'), 64);
+  assert.ok(metric('record-send-rate') > 0);
+
   const consumed = await runScript('kafka-consumer-perf-test.sh', ['--bootstrap-server', b, '--topic', 'perf', '--messages', '20000', '--timeout', '5000']);
   assert.equal(consumed.code, 0, consumed.stderr);
   const lines = consumed.stdout.trimEnd().split('\n');

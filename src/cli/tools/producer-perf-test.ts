@@ -36,6 +36,7 @@ class Stats {
   private index = 0;
   count = 0;
   private bytes = 0;
+  private maxRecordBytes = 0;
   private maxLatency = 0;
   private totalLatency = 0;
   private windowCount = 0;
@@ -51,6 +52,7 @@ class Stats {
   record(iteration: number, latencyMs: number, bytes: number): string | null {
     this.count++;
     this.bytes += bytes;
+    this.maxRecordBytes = Math.max(this.maxRecordBytes, bytes);
     this.totalLatency += latencyMs;
     this.maxLatency = Math.max(this.maxLatency, latencyMs);
     this.windowCount++;
@@ -78,6 +80,26 @@ class Stats {
       `${this.windowCount} records sent, ${recsPerSec.toFixed(1)} records/sec (${mbPerSec.toFixed(2)} MB/sec), ` +
       `${(this.windowTotalLatency / Math.max(1, this.windowCount)).toFixed(1)} ms avg latency, ${this.windowMaxLatency.toFixed(1)} ms max latency.`
     );
+  }
+
+  /**
+   * What --print-metrics shows: Kafka's producer metric names for what this
+   * tool measures itself (the Samsa client keeps no metrics registry yet).
+   * Latency here is each record's send-to-acknowledgement time.
+   */
+  metrics(failures: number): Map<string, number> {
+    const seconds = Math.max(1, Date.now() - this.start) / 1000;
+    return new Map([
+      ['record-send-total', this.count],
+      ['record-send-rate', this.count / seconds],
+      ['record-error-total', failures],
+      ['record-error-rate', failures / seconds],
+      ['record-size-avg', this.bytes / Math.max(1, this.count)],
+      ['record-size-max', this.maxRecordBytes],
+      ['byte-rate', this.bytes / seconds],
+      ['request-latency-avg', this.totalLatency / Math.max(1, this.count)],
+      ['request-latency-max', this.maxLatency],
+    ]);
   }
 
   totalLine(): string {
@@ -157,13 +179,20 @@ export async function main(argv: string[]): Promise<number> {
     await writeOut(`Reading payloads from: ${payloadFile}\nNumber of messages read: ${payloads.length}\n`);
   }
 
+  const clientId = props.get('client.id') ?? 'perf-producer-client';
   const producer = await connectProducer(producerOptions(str(opts, 'bootstrapServer'), props, 'perf-producer-client'));
-  const code = await run(producer, topic, numRecords, throughput, (i) => payload ?? (monotonic ? Buffer.from(String(i + 1)) : payloads[Math.floor(Math.random() * payloads.length)]!));
-  if (flag(opts, 'printMetrics')) await writeOut('\nMetric Name                                                                  Value\n(producer metrics are not collected by the Samsa client yet)\n');
+  const { code, metrics } = await run(producer, topic, numRecords, throughput, (i) => payload ?? (monotonic ? Buffer.from(String(i + 1)) : payloads[Math.floor(Math.random() * payloads.length)]!));
+  if (flag(opts, 'printMetrics')) await writeOut(formatMetrics(metrics, clientId));
   return code;
 }
 
-async function run(producer: Producer, topic: string, numRecords: number, throughput: number, next: (i: number) => Buffer): Promise<number> {
+async function run(
+  producer: Producer,
+  topic: string,
+  numRecords: number,
+  throughput: number,
+  next: (i: number) => Buffer,
+): Promise<{ code: number; metrics: Map<string, number> }> {
   const stats = new Stats(numRecords);
   let inFlight = 0;
   let failures = 0;
@@ -207,11 +236,23 @@ async function run(producer: Producer, topic: string, numRecords: number, throug
   }
   await producer.close().catch(() => {});
   await writeOut(`${stats.totalLine()}\n`);
+  const metrics = stats.metrics(failures);
   if (failures > 0) {
     printErr(`${failures} records failed; the first error: ${describeError(firstError)}`);
-    return 1;
+    return { code: 1, metrics };
   }
-  return 0;
+  return { code: 0, metrics };
+}
+
+/** Kafka's metrics table: `group:name:{tags}` padded to the longest, then ` : value` with three decimals, sorted by name. */
+function formatMetrics(metrics: Map<string, number>, clientId: string): string {
+  const rows = [...metrics]
+    .map(([name, value]) => [`producer-metrics:${name}:{client-id=${clientId}}`, value] as const)
+    .sort((a, b) => a[0].localeCompare(b[0]));
+  const width = Math.max('Metric Name'.length, ...rows.map(([name]) => name.length));
+  const lines = [`\n${'Metric Name'.padEnd(width)}   Value`];
+  for (const [name, value] of rows) lines.push(`${name.padEnd(width)} : ${value.toFixed(3)}`);
+  return `${lines.join('\n')}\n`;
 }
 
 runTool(main);
