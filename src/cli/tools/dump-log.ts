@@ -28,6 +28,15 @@ import { TIME_INDEX_ENTRY_BYTES } from '../../storage/time-index.js';
 import { ToolError, UsageError, collect, createProgram, flag, list, parseProgram, runTool, writeOut } from './lib/common.js';
 import type { CompressionCodec } from '../../protocol/compression/codec.js';
 
+/** Kafka's names for the control record types other than transaction markers (KRaft's). */
+const CONTROL_TYPE_NAMES: Readonly<Record<number, string>> = {
+  [ControlRecordType.leaderChange]: 'LEADER_CHANGE',
+  [ControlRecordType.snapshotHeader]: 'SNAPSHOT_HEADER',
+  [ControlRecordType.snapshotFooter]: 'SNAPSHOT_FOOTER',
+  [ControlRecordType.kraftVersion]: 'KRAFT_VERSION',
+  [ControlRecordType.kraftVoters]: 'KRAFT_VOTERS',
+};
+
 const TIMESTAMP_TYPES = ['CreateTime', 'LogAppendTime'];
 
 function json(value: unknown): string {
@@ -110,7 +119,7 @@ function dumpLog(file: string, data: Buffer, opts: { deep: boolean; printData: b
           if (type === ControlRecordType.abort || type === ControlRecordType.commit) {
             line += ` endTxnMarker: ${type === ControlRecordType.commit ? 'COMMIT' : 'ABORT'} coordinatorEpoch: ${decodeEndTxnMarker(r.value).coordinatorEpoch}`;
           } else {
-            line += ` controlType: UNKNOWN(${type})`;
+            line += ` controlType: ${CONTROL_TYPE_NAMES[type] ?? 'UNKNOWN'}(${type})`;
           }
         } else if (opts.printData) {
           if (opts.offsetsDecoder) {
