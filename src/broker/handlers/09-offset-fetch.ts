@@ -2,8 +2,10 @@
  * OffsetFetch (key 9), versions 0-9.
  *
  * Committed offsets of a group: -1 (with no error) for partitions without
- * one. Null topics (v2+) ask for everything the group has. Samsa has no
- * pending transactional offsets yet, so requireStable (v7) never waits.
+ * one. Null topics (v2+) ask for everything the group has. Offsets of
+ * transactions not decided yet are not shown; with requireStable (v7+,
+ * KIP-447) a partition that has one answers UNSTABLE_OFFSET_COMMIT (offset
+ * -1), which clients retry until the marker lands.
  *
  * v1 reads from `__consumer_offsets` (v0 meant ZooKeeper; both are served
  * from the same place here); v2 adds a top-level error and null topics; v3

@@ -13,8 +13,13 @@
 import type { Clock } from '../../platform/clock.js';
 import type { Random } from '../../platform/random.js';
 import { ErrorCode } from '../../protocol/errors/error-codes.js';
+import { errorByName, type KafkaErrorName } from '../../protocol/errors/index.js';
 import { buildRecordBatch } from '../../protocol/records/batch-builder.js';
 import { decodeRecordBatches } from '../../protocol/records/batch-decoder.js';
+import { ControlRecordType, decodeControlRecordKey } from '../../protocol/records/control-record.js';
+import { StorageError } from '../../storage/errors.js';
+import type { TxnOffsetCommitRequest } from '../../protocol/generated/messages/txn-offset-commit-request.js';
+import type { TxnOffsetCommitResponseInput } from '../../protocol/generated/messages/txn-offset-commit-response.js';
 import type { JoinGroupRequest } from '../../protocol/generated/messages/join-group-request.js';
 import type { JoinGroupResponseInput } from '../../protocol/generated/messages/join-group-response.js';
 import type { SyncGroupRequest } from '../../protocol/generated/messages/sync-group-request.js';
@@ -36,7 +41,13 @@ import type { DeleteGroupsResponseInput } from '../../protocol/generated/message
 import type { OffsetDeleteRequest } from '../../protocol/generated/messages/offset-delete-request.js';
 import type { OffsetDeleteResponseInput } from '../../protocol/generated/messages/offset-delete-response.js';
 import { groupCoordinatorConfigFromProperties, type GroupCoordinatorConfig } from './config.js';
-import { GroupCoordinator, type CoordinatorLogWriter, type RequestContext } from './group-coordinator.js';
+import {
+  GroupCoordinator,
+  NO_PRODUCER_ID,
+  type CoordinatorLogWriter,
+  type RequestContext,
+  type TransactionalProducer,
+} from './group-coordinator.js';
 import type { CoordinatorRecord } from './records.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
@@ -135,7 +146,7 @@ export class GroupCoordinatorService {
   ) {
     const fromProperties = groupCoordinatorConfigFromProperties(Object.fromEntries(broker.config.raw));
     this.config = { ...fromProperties, ...options.config };
-    const writer: CoordinatorLogWriter = { append: (partition, records, done) => this.append(partition, records, done) };
+    const writer: CoordinatorLogWriter = { append: (partition, records, done, transaction) => this.append(partition, records, done, transaction) };
     this.coordinator = new GroupCoordinator({
       clock: broker.clock,
       random: options.random ?? mathRandom,
@@ -243,7 +254,14 @@ export class GroupCoordinatorService {
     return true;
   }
 
-  /** Replays one partition; meanwhile its groups answer COORDINATOR_LOAD_IN_PROGRESS (the handlers wait instead). */
+  /**
+   * Replays one partition; meanwhile its groups answer
+   * COORDINATOR_LOAD_IN_PROGRESS (the handlers wait instead). Records of
+   * transactional batches are pending offsets of their producer until that
+   * producer's marker (a control batch) further on decides them; a
+   * transaction with no marker yet stays pending after the load, for the
+   * transaction coordinator to finish.
+   */
   private async load(partition: number, topicId: string): Promise<void> {
     const hosted = this.broker.replicas.partition(topicId, partition);
     if (hosted === undefined) return;
@@ -260,10 +278,17 @@ export class GroupCoordinatorService {
         for (const batch of batches) {
           if (batch.header.baseOffset + batch.header.lastOffsetDelta < offset) continue;
           offset = batch.header.baseOffset + batch.header.lastOffsetDelta + 1;
-          if (batch.header.isControl) continue;
+          const producerId = batch.header.isTransactional ? batch.header.producerId : NO_PRODUCER_ID;
+          if (batch.header.isControl) {
+            const type = decodeControlRecordKey(batch.records[0]?.key ?? null).type;
+            if (type === ControlRecordType.commit || type === ControlRecordType.abort) {
+              this.coordinator.replayEndTransactionMarker(partition, producerId, type === ControlRecordType.commit);
+            }
+            continue;
+          }
           for (const r of batch.records) {
             if (r.key === null) continue;
-            this.coordinator.replay(partition, r.key, r.value);
+            this.coordinator.replay(partition, r.key, r.value, producerId, r.offset);
             records++;
           }
         }
@@ -281,7 +306,7 @@ export class GroupCoordinatorService {
     }
   }
 
-  private append(partition: number, records: readonly CoordinatorRecord[], done: (errorCode: number) => void): void {
+  private append(partition: number, records: readonly CoordinatorRecord[], done: (errorCode: number) => void, transaction?: TransactionalProducer): void {
     const topic = this.broker.image().topic(OFFSETS_TOPIC);
     const hosted = topic === undefined ? undefined : this.broker.replicas.partition(topic.topicId, partition);
     if (hosted === undefined || this.broker.replicas.isStopping) {
@@ -291,6 +316,8 @@ export class GroupCoordinatorService {
     const batch = buildRecordBatch({
       records: records.map((r) => ({ key: r.key, value: r.value })),
       baseTimestamp: this.broker.clock.nowMs(),
+      // A transactional batch of the producer (TxnOffsetCommit): no sequence, as Kafka's coordinators write them.
+      ...(transaction === undefined ? {} : { producerId: transaction.producerId, producerEpoch: transaction.producerEpoch, baseSequence: -1, transactional: true }),
     });
     if (batch.length > COORDINATOR_BATCH_BYTES_MAX) {
       queueMicrotask(() => done(ErrorCode.MESSAGE_TOO_LARGE));
@@ -299,6 +326,12 @@ export class GroupCoordinatorService {
     try {
       hosted.log.append(batch, hosted.leaderEpoch, null);
     } catch (err) {
+      // The log refuses a transactional batch of a fenced producer: that is the producer's problem, not the log's.
+      if (transaction !== undefined && err instanceof StorageError && err.kafkaError !== 'KAFKA_STORAGE_ERROR') {
+        const code = errorByName(err.kafkaError as KafkaErrorName).code;
+        queueMicrotask(() => done(code));
+        return;
+      }
       this.broker.logger.error({ err, partition }, 'appending to __consumer_offsets failed');
       queueMicrotask(() => done(ErrorCode.KAFKA_STORAGE_ERROR));
       return;
@@ -381,6 +414,10 @@ export class GroupCoordinatorService {
 
   offsetCommit(ctx: RequestContext, request: OffsetCommitRequest): Promise<OffsetCommitResponseInput> {
     return this.call((done) => this.coordinator.offsetCommit(ctx, request, done));
+  }
+
+  txnOffsetCommit(ctx: RequestContext, request: TxnOffsetCommitRequest): Promise<TxnOffsetCommitResponseInput> {
+    return this.call((done) => this.coordinator.txnOffsetCommit(ctx, request, done));
   }
 
   offsetFetch(ctx: RequestContext, request: OffsetFetchRequest): Promise<OffsetFetchResponseInput> {

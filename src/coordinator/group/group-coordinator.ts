@@ -15,6 +15,16 @@
  * triggered them has finished mutating state, so a callback may call back into
  * the coordinator.
  *
+ * Transactional offset commits (TxnOffsetCommit, KIP-98/447) follow Kafka's
+ * OffsetMetadataManager: they are written as a transactional batch of the
+ * producer and held as pending offsets of that producer until its COMMIT
+ * marker on the same `__consumer_offsets` partition makes them committed
+ * (unless a newer plain commit of the same partition came after them in the
+ * log) or its ABORT marker drops them; `replay` and
+ * `replayEndTransactionMarker` do this both for live writes and at load.
+ * OffsetFetch with requireStable answers UNSTABLE_OFFSET_COMMIT for
+ * partitions with a pending offset.
+ *
  * Where this differs from Kafka: a brand-new group is not written to the log
  * until it has something to persist (Kafka 3.7+ writes an empty record at
  * once); deletions (DeleteGroups, OffsetDelete, expiry) take effect in memory
@@ -41,6 +51,8 @@ import type {
   OffsetCommitResponseTopicInput,
 } from '../../protocol/generated/messages/offset-commit-response.js';
 import type { OffsetFetchRequest } from '../../protocol/generated/messages/offset-fetch-request.js';
+import type { TxnOffsetCommitRequest } from '../../protocol/generated/messages/txn-offset-commit-request.js';
+import type { TxnOffsetCommitResponseInput } from '../../protocol/generated/messages/txn-offset-commit-response.js';
 import type {
   OffsetFetchResponseInput,
   OffsetFetchResponsePartitionsInput,
@@ -71,7 +83,7 @@ import {
   type SyncCallback,
 } from './classic-group.js';
 import { defaultGroupCoordinatorConfig, type GroupCoordinatorConfig } from './config.js';
-import { OffsetStore } from './offset-store.js';
+import { OffsetStore, PendingTransactionalOffsets, type RecordOffset } from './offset-store.js';
 import { partitionForGroup } from './partitioner.js';
 import {
   decodeCoordinatorRecord,
@@ -99,8 +111,18 @@ export interface RequestContext {
  * partition must complete in the order they were issued.
  */
 export interface CoordinatorLogWriter {
-  append(partition: number, records: readonly CoordinatorRecord[], done: (errorCode: number) => void): void;
+  /** With `transaction`, the records go in one transactional batch of that producer (TxnOffsetCommit). */
+  append(partition: number, records: readonly CoordinatorRecord[], done: (errorCode: number) => void, transaction?: TransactionalProducer): void;
 }
+
+/** The producer a transactional batch belongs to. */
+export interface TransactionalProducer {
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+}
+
+/** The producer id of batches that belong to no producer (Kafka's RecordBatch.NO_PRODUCER_ID). */
+export const NO_PRODUCER_ID = -1n;
 
 export interface GroupCoordinatorOptions {
   readonly clock: Clock;
@@ -130,12 +152,16 @@ export class GroupCoordinator {
   readonly config: GroupCoordinatorConfig;
   readonly timer: CoordinatorTimer;
   readonly offsets = new OffsetStore();
+  /** Offsets of transactions not decided yet, per partition and producer. */
+  readonly pendingOffsets = new PendingTransactionalOffsets();
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly writer: CoordinatorLogWriter;
   private readonly topicPartitionExists: ((topic: string, partition: number) => boolean) | undefined;
   private readonly groups = new Map<string, ClassicGroup>();
   private readonly partitions = new Map<number, PartitionStatus>();
+  /** Per partition, the record offset the next issued record gets (see RecordOffset). */
+  private readonly nextRecordOffsets = new Map<number, RecordOffset>();
   private depth = 0;
   private readonly outbox: Array<() => void> = [];
 
@@ -162,18 +188,23 @@ export class GroupCoordinator {
   }
 
   /**
-   * Applies one record read back from `partition` of `__consumer_offsets`.
+   * Applies one record read back from `partition` of `__consumer_offsets`:
+   * `producerId` is the batch's producer when the batch is transactional
+   * (NO_PRODUCER_ID otherwise), `recordOffset` the record's offset in the log.
    * Malformed records throw; unknown record types are skipped.
    */
-  replay(partition: number, key: Buffer, value: Buffer | null): void {
+  replay(partition: number, key: Buffer, value: Buffer | null, producerId: bigint = NO_PRODUCER_ID, recordOffset?: RecordOffset): void {
     const record = decodeCoordinatorRecord(key, value);
+    const position = this.positionOf(partition, recordOffset);
     if (record.type === 'offset') {
       if (record.value === null) {
-        this.offsets.set(record.group, record.topic, record.partition, null);
+        this.deleteOffset(partition, record.group, record.topic, record.partition);
       } else {
         // Offsets may exist without group metadata ("simple" groups of assign() consumers).
         if (!this.groups.has(record.group)) this.groups.set(record.group, new ClassicGroup(record.group, partition, this.clock.nowMs()));
-        this.offsets.set(record.group, record.topic, record.partition, storedOffsetFromValue(record.value));
+        const offset = storedOffsetFromValue(record.value);
+        if (producerId === NO_PRODUCER_ID) this.offsets.set(record.group, record.topic, record.partition, offset, position);
+        else this.pendingOffsets.add(partition, producerId, record.group, record.topic, record.partition, offset, position);
       }
     } else if (record.type === 'group') {
       if (record.value === null) {
@@ -182,6 +213,30 @@ export class GroupCoordinator {
         this.groups.set(record.group, this.groupFromRecord(record.group, partition, record.value));
       }
     }
+  }
+
+  /**
+   * A transaction marker of `producerId` landed on `partition` (read back at
+   * load, or just written by the transaction coordinator): on COMMIT the
+   * producer's pending offsets there become committed, each unless the
+   * committed offset's record came later in the log (Kafka keeps the newest
+   * record so compaction cannot change the outcome); on ABORT they are
+   * dropped. A marker with nothing pending changes nothing.
+   */
+  replayEndTransactionMarker(partition: number, producerId: bigint, commit: boolean): void {
+    const pending = this.pendingOffsets.take(partition, producerId);
+    if (pending === undefined || !commit) return;
+    for (const group of [...pending.groups()]) {
+      for (const o of pending.entriesOf(group)) {
+        const existing = this.offsets.recordOffsetOf(group, o.topic, o.partition);
+        if (existing === undefined || o.recordOffset > existing) this.offsets.set(group, o.topic, o.partition, o.offset, o.recordOffset);
+      }
+    }
+  }
+
+  /** True when an undecided transaction has committed an offset for the partition (requireStable waits for it). */
+  hasPendingTransactionalOffsets(groupId: string, topic: string, partition: number): boolean {
+    return this.pendingOffsets.has(this.partitionFor(groupId), groupId, topic, partition);
   }
 
   /** Finishes loading: members must heartbeat within their session timeout from now. */
@@ -202,6 +257,8 @@ export class GroupCoordinator {
   unload(partition: number): void {
     this.run(() => {
       this.partitions.delete(partition);
+      this.pendingOffsets.dropPartition(partition);
+      this.nextRecordOffsets.delete(partition);
       for (const group of [...this.groups.values()]) {
         if (group.partition !== partition) continue;
         this.cancelGroupTimers(group);
@@ -790,7 +847,7 @@ export class GroupCoordinator {
       const nowMs = this.clock.nowMs();
       const expireTimestampMs = request.retentionTimeMs < 0n ? null : nowMs + Number(request.retentionTimeMs);
       const records: CoordinatorRecord[] = [];
-      const applied: Array<{ topic: string; partition: number; previous: StoredOffset | undefined; offset: StoredOffset }> = [];
+      const applied: Array<{ topic: string; partition: number; previous: StoredOffset | undefined; previousRecordOffset: RecordOffset; offset: StoredOffset }> = [];
       const errors = new Map<string, number>();
       for (const topic of request.topics) {
         for (const p of topic.partitions) {
@@ -808,8 +865,10 @@ export class GroupCoordinator {
               expireTimestampMs,
             };
             records.push(offsetCommitRecord(request.groupId, topic.name, p.partitionIndex, offset));
-            applied.push({ topic: topic.name, partition: p.partitionIndex, previous: this.offsets.get(request.groupId, topic.name, p.partitionIndex), offset });
-            this.offsets.set(request.groupId, topic.name, p.partitionIndex, offset);
+            const previous = this.offsets.get(request.groupId, topic.name, p.partitionIndex);
+            const previousRecordOffset = this.offsets.recordOffsetOf(request.groupId, topic.name, p.partitionIndex) ?? -1;
+            applied.push({ topic: topic.name, partition: p.partitionIndex, previous, previousRecordOffset, offset });
+            this.offsets.set(request.groupId, topic.name, p.partitionIndex, offset, this.recordOffsetAt(group.partition, records.length - 1));
           }
           errors.set(`${topic.name}\u0000${p.partitionIndex}`, errorCode);
         }
@@ -827,11 +886,97 @@ export class GroupCoordinator {
         if (errorCode !== 0) {
           // Undo what is still ours to undo; a later commit to the same partition wins either way.
           for (const a of applied) {
-            if (this.offsets.get(groupId, a.topic, a.partition) === a.offset) this.offsets.set(groupId, a.topic, a.partition, a.previous ?? null);
+            if (this.offsets.get(groupId, a.topic, a.partition) === a.offset) {
+              this.offsets.set(groupId, a.topic, a.partition, a.previous ?? null, a.previousRecordOffset);
+            }
           }
         }
         respondWith(offsetCommitAppendError(errorCode));
       });
+    });
+  }
+
+  // ─── TxnOffsetCommit ─────────────────────────────────────────────────────
+
+  /**
+   * Offsets committed inside a producer's transaction (the transaction
+   * coordinator has checked that the transaction is ongoing and includes
+   * this group's partition). Validated as Kafka does for transactional
+   * commits (no REBALANCE_IN_PROGRESS, no member needed in an active group
+   * for v0-2 requests without one), written as one transactional batch of
+   * the producer, and pending until the producer's marker on the partition.
+   */
+  txnOffsetCommit(ctx: RequestContext, request: TxnOffsetCommitRequest, respond: (response: TxnOffsetCommitResponseInput) => void): void {
+    this.run(() => {
+      const reply = this.deferred(respond);
+      const answer = (errorFor: (topic: string, partition: number) => number): void =>
+        reply({
+          throttleTimeMs: 0,
+          topics: request.topics.map((t) => ({
+            name: t.name,
+            partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errorFor(t.name, p.partitionIndex) })),
+          })),
+        });
+      const failAll = (errorCode: number): void => answer(() => errorCode);
+      if (request.groupId === '') return failAll(ErrorCode.INVALID_GROUP_ID);
+      const coordinatorError = this.coordinatorError(request.groupId);
+      if (coordinatorError !== 0) return failAll(coordinatorError);
+
+      let group = this.groups.get(request.groupId);
+      if (group === undefined) {
+        if (request.generationId >= 0) return failAll(ErrorCode.ILLEGAL_GENERATION);
+        group = new ClassicGroup(request.groupId, this.partitionFor(request.groupId), this.clock.nowMs());
+        this.groups.set(request.groupId, group);
+      }
+      const groupError = validateTxnOffsetCommit(group, request.memberId, request.groupInstanceId, request.generationId);
+      if (groupError !== 0) return failAll(groupError);
+
+      const nowMs = this.clock.nowMs();
+      const partition = group.partition;
+      const producerId = request.producerId;
+      const records: CoordinatorRecord[] = [];
+      const added: Array<{ topic: string; partition: number; offset: StoredOffset }> = [];
+      const errors = new Map<string, number>();
+      for (const topic of request.topics) {
+        for (const p of topic.partitions) {
+          let errorCode: number = ErrorCode.NONE;
+          if (this.topicPartitionExists !== undefined && !this.topicPartitionExists(topic.name, p.partitionIndex)) {
+            errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          } else if (p.committedMetadata !== null && p.committedMetadata.length > this.config.offsetMetadataMaxBytes) {
+            errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+          } else {
+            const offset: StoredOffset = {
+              offset: p.committedOffset,
+              leaderEpoch: p.committedLeaderEpoch,
+              metadata: p.committedMetadata ?? '',
+              commitTimestampMs: nowMs,
+              expireTimestampMs: null,
+            };
+            records.push(offsetCommitRecord(request.groupId, topic.name, p.partitionIndex, offset));
+            added.push({ topic: topic.name, partition: p.partitionIndex, offset });
+            this.pendingOffsets.add(partition, producerId, request.groupId, topic.name, p.partitionIndex, offset, this.recordOffsetAt(partition, records.length - 1));
+          }
+          errors.set(`${topic.name}\u0000${p.partitionIndex}`, errorCode);
+        }
+      }
+      const respondWith = (appendError: number): void =>
+        answer((topic, p) => {
+          const code = errors.get(`${topic}\u0000${p}`) ?? ErrorCode.NONE;
+          return code === ErrorCode.NONE ? appendError : code;
+        });
+      if (records.length === 0) return respondWith(ErrorCode.NONE);
+      const groupId = request.groupId;
+      this.append(
+        partition,
+        records,
+        (errorCode) => {
+          if (errorCode !== 0) {
+            for (const a of added) this.pendingOffsets.removeIfSame(partition, producerId, groupId, a.topic, a.partition, a.offset);
+          }
+          respondWith(txnOffsetCommitAppendError(errorCode));
+        },
+        { producerId, producerEpoch: request.producerEpoch },
+      );
     });
   }
 
@@ -844,13 +989,13 @@ export class GroupCoordinator {
         reply({
           topics: [],
           groups: request.groups.map((g) => {
-            const result = this.fetchGroupOffsets(g.groupId, g.topics);
+            const result = this.fetchGroupOffsets(g.groupId, g.topics, request.requireStable);
             return { groupId: g.groupId, errorCode: result.errorCode, topics: result.topics };
           }),
         });
         return;
       }
-      const result = this.fetchGroupOffsets(request.groupId, request.topics);
+      const result = this.fetchGroupOffsets(request.groupId, request.topics, request.requireStable);
       if (ctx.apiVersion < 2 && result.errorCode !== ErrorCode.NONE) {
         // v0-1 have no top-level error: report it on every partition asked for.
         reply({
@@ -865,21 +1010,32 @@ export class GroupCoordinator {
     });
   }
 
+  /**
+   * With `requireStable` (v7+, KIP-447), a partition an undecided transaction
+   * has committed an offset for answers UNSTABLE_OFFSET_COMMIT (the client
+   * retries) instead of an offset that may be about to change.
+   */
   private fetchGroupOffsets(
     groupId: string,
     topics: ReadonlyArray<{ name: string; partitionIndexes: number[] }> | null,
+    requireStable: boolean,
   ): { errorCode: number; topics: OffsetFetchResponseTopicsInput[] } {
     if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, topics: [] };
     const coordinatorError = this.coordinatorError(groupId);
     if (coordinatorError !== 0) return { errorCode: coordinatorError, topics: [] };
     const group = this.groups.get(groupId);
     const known = group !== undefined && !group.is('Dead');
+    const unstable = (topic: string, partitionIndex: number): boolean =>
+      requireStable && known && this.pendingOffsets.has(this.partitionFor(groupId), groupId, topic, partitionIndex);
     if (topics === null) {
       // All committed offsets of the group.
       const out: OffsetFetchResponseTopicsInput[] = [];
       if (known) {
-        for (const [name, partitions] of this.offsets.groupOffsets(groupId) ?? []) {
-          out.push({ name, partitions: [...partitions].map(([partitionIndex, o]) => presentOffset(partitionIndex, o)) });
+        for (const [name, partitions] of this.offsets.topicsOf(groupId)) {
+          out.push({
+            name,
+            partitions: partitions.map(([partitionIndex, o]) => (unstable(name, partitionIndex) ? unstableOffset(partitionIndex) : presentOffset(partitionIndex, o))),
+          });
         }
       }
       return { errorCode: ErrorCode.NONE, topics: out };
@@ -889,6 +1045,7 @@ export class GroupCoordinator {
       topics: topics.map((t) => ({
         name: t.name,
         partitions: t.partitionIndexes.map((partitionIndex) => {
+          if (unstable(t.name, partitionIndex)) return unstableOffset(partitionIndex);
           const o = known ? this.offsets.get(groupId, t.name, partitionIndex) : undefined;
           return o === undefined ? missingOffset(partitionIndex) : presentOffset(partitionIndex, o);
         }),
@@ -919,9 +1076,13 @@ export class GroupCoordinator {
             if (this.topicPartitionExists !== undefined && !this.topicPartitionExists(topic.name, p.partitionIndex)) {
               return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
             }
-            if (this.offsets.get(request.groupId, topic.name, p.partitionIndex) !== undefined) {
+            // A tombstone when there is a committed offset or an open transaction's one (Kafka's rule).
+            if (
+              this.offsets.get(request.groupId, topic.name, p.partitionIndex) !== undefined ||
+              this.pendingOffsets.has(group.partition, request.groupId, topic.name, p.partitionIndex)
+            ) {
               records.push(offsetCommitTombstone(request.groupId, topic.name, p.partitionIndex));
-              this.offsets.set(request.groupId, topic.name, p.partitionIndex, null);
+              this.deleteOffset(group.partition, request.groupId, topic.name, p.partitionIndex);
             }
             return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE };
           }),
@@ -1032,9 +1193,17 @@ export class GroupCoordinator {
     });
   }
 
-  /** Removes a group and its offsets from memory; returns the tombstones that make it permanent. */
+  /**
+   * Removes a group and its offsets from memory; returns the tombstones that
+   * make it permanent. Open transactions' offsets for the group get
+   * tombstones too (one per partition), so their commit markers find nothing.
+   */
   private deleteGroupNow(group: ClassicGroup): CoordinatorRecord[] {
     const records = this.offsets.partitionsOf(group.groupId).map((o) => offsetCommitTombstone(group.groupId, o.topic, o.partition));
+    for (const k of this.pendingOffsets.keysOf(group.partition, group.groupId)) {
+      if (this.offsets.get(group.groupId, k.topic, k.partition) === undefined) records.push(offsetCommitTombstone(group.groupId, k.topic, k.partition));
+      this.pendingOffsets.removeKey(group.partition, group.groupId, k.topic, k.partition);
+    }
     records.push(groupMetadataTombstone(group.groupId));
     this.offsets.deleteGroup(group.groupId);
     this.cancelGroupTimers(group);
@@ -1059,7 +1228,8 @@ export class GroupCoordinator {
         if (!this.isActive(group.partition)) continue;
         const records: CoordinatorRecord[] = [];
         const allExpired = this.expireGroupOffsets(group, nowMs, records);
-        if (allExpired && group.is('Empty')) records.push(...this.deleteGroupNow(group));
+        // A group stays while a transaction that committed offsets for it is undecided.
+        if (allExpired && group.is('Empty') && !this.pendingOffsets.hasOpenTransactions(group.groupId)) records.push(...this.deleteGroupNow(group));
         if (records.length === 0) continue;
         const list = byPartition.get(group.partition) ?? [];
         list.push(...records);
@@ -1081,7 +1251,9 @@ export class GroupCoordinator {
     for (const { topic, partition, offset } of offsets) {
       const expired =
         !group.isSubscribedToTopic(topic) &&
-        (offset.expireTimestampMs !== null ? nowMs >= offset.expireTimestampMs : nowMs - base(offset) >= this.config.offsetsRetentionMs);
+        (offset.expireTimestampMs !== null ? nowMs >= offset.expireTimestampMs : nowMs - base(offset) >= this.config.offsetsRetentionMs) &&
+        // Not while a transaction may still replace it.
+        !this.pendingOffsets.has(group.partition, group.groupId, topic, partition);
       if (expired) {
         records.push(offsetCommitTombstone(group.groupId, topic, partition));
         this.offsets.set(group.groupId, topic, partition, null);
@@ -1168,8 +1340,27 @@ export class GroupCoordinator {
     return group;
   }
 
-  private append(partition: number, records: readonly CoordinatorRecord[], done: (errorCode: number) => void): void {
-    this.writer.append(partition, records, (errorCode) => this.run(() => done(errorCode)));
+  private append(partition: number, records: readonly CoordinatorRecord[], done: (errorCode: number) => void, transaction?: TransactionalProducer): void {
+    this.nextRecordOffsets.set(partition, this.recordOffsetAt(partition, records.length));
+    this.writer.append(partition, records, (errorCode) => this.run(() => done(errorCode)), transaction);
+  }
+
+  /** The record offset of the `index`-th record of the next append to `partition`. */
+  private recordOffsetAt(partition: number, index: number): RecordOffset {
+    return (this.nextRecordOffsets.get(partition) ?? 0) + index;
+  }
+
+  /** A replayed record's position: its log offset when known, else the next one in issue order. */
+  private positionOf(partition: number, recordOffset: RecordOffset | undefined): RecordOffset {
+    const position = recordOffset ?? this.recordOffsetAt(partition, 0);
+    this.nextRecordOffsets.set(partition, Math.max(this.recordOffsetAt(partition, 0), position + 1));
+    return position;
+  }
+
+  /** A tombstone for one offset: the committed offset goes, and so do open transactions' offsets for it (as in Kafka). */
+  private deleteOffset(partition: number, groupId: string, topic: string, topicPartition: number): void {
+    this.offsets.set(groupId, topic, topicPartition, null);
+    this.pendingOffsets.removeKey(partition, groupId, topic, topicPartition);
   }
 
   /** Runs an operation; responses it produces are delivered once it (and any outer operation) is done. */
@@ -1264,6 +1455,22 @@ function validateOffsetCommit(group: ClassicGroup, memberId: string, groupInstan
   return 0;
 }
 
+/**
+ * Kafka's checks for a transactional commit: like a plain one, except that
+ * a request without member and generation (TxnOffsetCommit v0-2) is
+ * accepted in an active group, and a group completing a rebalance is no error.
+ */
+function validateTxnOffsetCommit(group: ClassicGroup, memberId: string, groupInstanceId: string | null, generationId: number): number {
+  if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  if (generationId < 0 && group.is('Empty')) return 0;
+  if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
+    const memberError = validateMember(group, memberId, groupInstanceId);
+    if (memberError !== 0) return memberError;
+    if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+  }
+  return 0;
+}
+
 function isProtocolInconsistent(requested: string | null, current: string | null): boolean {
   return requested !== null && requested !== current;
 }
@@ -1291,6 +1498,10 @@ function missingOffset(partitionIndex: number): OffsetFetchResponsePartitionsInp
   return { partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE };
 }
 
+function unstableOffset(partitionIndex: number): OffsetFetchResponsePartitionsInput {
+  return { ...missingOffset(partitionIndex), errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT };
+}
+
 function presentOffset(partitionIndex: number, o: StoredOffset): OffsetFetchResponsePartitionsInput {
   return { partitionIndex, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: ErrorCode.NONE };
 }
@@ -1313,6 +1524,11 @@ export function groupMetadataAppendError(errorCode: number): number {
     default:
       return errorCode;
   }
+}
+
+/** How a failed transactional offset commit write is reported: a stale producer epoch means a newer producer took over. */
+export function txnOffsetCommitAppendError(errorCode: number): number {
+  return errorCode === ErrorCode.INVALID_PRODUCER_EPOCH ? ErrorCode.PRODUCER_FENCED : groupMetadataAppendError(errorCode);
 }
 
 /** How a failed offset commit write is reported. */

@@ -1,6 +1,7 @@
 /**
  * Test scaffolding for the group coordinator: a manual clock, an in-memory
- * `__consumer_offsets` that completes appends at once (or when released), and
+ * `__consumer_offsets` that completes appends at once (or when released),
+ * keeps transactional batches' producer ids and transaction markers, and
  * request helpers that capture callback answers.
  */
 import { ManualClock } from '../../platform/clock.js';
@@ -12,24 +13,33 @@ import type { JoinGroupRequest } from '../../protocol/generated/messages/join-gr
 import type { JoinGroupResponseInput } from '../../protocol/generated/messages/join-group-response.js';
 import type { SyncGroupResponseInput } from '../../protocol/generated/messages/sync-group-response.js';
 import type { GroupCoordinatorConfig } from './config.js';
-import { GroupCoordinator, type CoordinatorLogWriter, type RequestContext } from './group-coordinator.js';
+import { GroupCoordinator, NO_PRODUCER_ID, type CoordinatorLogWriter, type RequestContext, type TransactionalProducer } from './group-coordinator.js';
 import type { CoordinatorRecord } from './records.js';
 
-/** An in-memory `__consumer_offsets`: every partition is a list of records. */
+/** One entry of the in-memory log: a record (of a transactional batch when producerId is set) or a transaction marker. */
+export interface MemoryLogEntry extends CoordinatorRecord {
+  /** NO_PRODUCER_ID unless the record came in a transactional batch, or this is a marker. */
+  readonly producerId: bigint;
+  /** For a transaction marker: which one (key and value are then empty); null for records. */
+  readonly control: 'commit' | 'abort' | null;
+}
+
+/** An in-memory `__consumer_offsets`: every partition is a list of entries whose index is their offset. */
 export class MemoryOffsetsLog implements CoordinatorLogWriter {
-  readonly partitions = new Map<number, CoordinatorRecord[]>();
+  readonly partitions = new Map<number, MemoryLogEntry[]>();
   /** When true, appends wait in `held` until `release()`. */
   hold = false;
   /** The error code the next appends complete with (0 = success). */
   failWith = 0;
   readonly held: Array<() => void> = [];
 
-  append(partition: number, records: readonly CoordinatorRecord[], done: (errorCode: number) => void): void {
+  append(partition: number, records: readonly CoordinatorRecord[], done: (errorCode: number) => void, transaction?: TransactionalProducer): void {
+    const producerId = transaction?.producerId ?? NO_PRODUCER_ID;
     const complete = (): void => {
       const errorCode = this.failWith;
       if (errorCode === 0) {
         const list = this.partitions.get(partition) ?? [];
-        list.push(...records);
+        list.push(...records.map((r) => ({ key: r.key, value: r.value, producerId, control: null })));
         this.partitions.set(partition, list);
       }
       done(errorCode);
@@ -42,11 +52,22 @@ export class MemoryOffsetsLog implements CoordinatorLogWriter {
     while (this.held.length > 0) this.held.shift()!();
   }
 
+  /** Appends a transaction marker, as the transaction coordinator does; returns its offset. */
+  appendMarker(partition: number, producerId: bigint, commit: boolean): number {
+    const list = this.partitions.get(partition) ?? [];
+    list.push({ key: Buffer.alloc(0), value: null, producerId, control: commit ? 'commit' : 'abort' });
+    this.partitions.set(partition, list);
+    return list.length - 1;
+  }
+
   /** Loads every partition of this log into a fresh coordinator, as a restarted broker would. */
   replayInto(coordinator: GroupCoordinator): void {
     for (let p = 0; p < coordinator.config.offsetsTopicPartitions; p++) {
       coordinator.beginLoad(p);
-      for (const r of this.partitions.get(p) ?? []) coordinator.replay(p, r.key, r.value);
+      (this.partitions.get(p) ?? []).forEach((r, offset) => {
+        if (r.control !== null) coordinator.replayEndTransactionMarker(p, r.producerId, r.control === 'commit');
+        else coordinator.replay(p, r.key, r.value, r.producerId, offset);
+      });
       coordinator.completeLoad(p);
     }
   }

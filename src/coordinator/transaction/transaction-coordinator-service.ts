@@ -3,8 +3,10 @@
  * `__transaction_state` (50 compacted partitions, created on first use),
  * loads the partitions this node leads, writes the coordinator's records
  * (answering once flushed), writes transaction markers to the local
- * partitions (the in-process form of WriteTxnMarkers), keeps transactional
- * offset commits until their marker, and polls the coordinator on a timer.
+ * partitions (the in-process form of WriteTxnMarkers), hands TxnOffsetCommit
+ * to the group coordinator once the transaction checks out (a marker written
+ * to `__consumer_offsets` is replayed there too), and polls the coordinator
+ * on a timer.
  *
  * Like the group service it reaches the broker only through a structural
  * subset of the broker context, so this folder never imports src/broker.
@@ -19,7 +21,8 @@ import { buildEndTxnMarkerBatch } from '../../protocol/records/control-record.js
 import { StorageError } from '../../storage/errors.js';
 import type { Clock } from '../../platform/clock.js';
 import { OFFSETS_TOPIC, type GroupCoordinatorService } from '../group/group-coordinator-service.js';
-import { offsetCommitRecord } from '../group/records.js';
+import type { RequestContext as GroupRequestContext } from '../group/group-coordinator.js';
+import type { TxnOffsetCommitRequest } from '../../protocol/generated/messages/txn-offset-commit-request.js';
 import { FileProducerIdBlockStore, ProducerIdManager } from './producer-id-manager.js';
 import type { TxnLogRecord } from './records.js';
 import {
@@ -118,8 +121,6 @@ export class TransactionCoordinatorService {
   private creating: Promise<boolean> | null = null;
   private readonly loads = new Map<number, Promise<void>>();
   private readonly flushChains = new Map<number, Promise<void>>();
-  /** Transactional offset commits written but not yet decided: producer id → (offsets partition, key, value). */
-  private readonly pendingOffsets = new Map<bigint, Array<{ partition: number; key: Buffer; value: Buffer | null }>>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
@@ -313,15 +314,12 @@ export class TransactionCoordinatorService {
         continue;
       }
       hosted.notifyAppend();
+      // The group coordinator replays the marker as it is appended, as it would on a load: the producer's offsets there are decided.
+      if (tp.topic === OFFSETS_TOPIC) this.groups().coordinator.replayEndTransactionMarker(tp.partition, marker.producerId, marker.commit);
       flushes.push(
-        hosted.log.flush().then(
-          () => {
-            if (tp.topic === OFFSETS_TOPIC) this.decideOffsets(marker.producerId, tp.partition, marker.commit);
-          },
-          () => {
-            result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
-          },
-        ),
+        hosted.log.flush().catch(() => {
+          result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+        }),
       );
     }
     await Promise.all(flushes);
@@ -333,33 +331,14 @@ export class TransactionCoordinatorService {
     return this.writeMarkers(marker, partitions, true);
   }
 
-  /** A marker reached `__consumer_offsets`-`partition`: the producer's offsets there become visible or vanish. */
-  private decideOffsets(producerId: bigint, partition: number, commit: boolean): void {
-    const pending = this.pendingOffsets.get(producerId);
-    if (pending === undefined) return;
-    const keep = pending.filter((p) => p.partition !== partition);
-    if (commit) {
-      const group = this.groups().coordinator;
-      for (const p of pending) if (p.partition === partition) group.replay(partition, p.key, p.value);
-    }
-    if (keep.length === 0) this.pendingOffsets.delete(producerId);
-    else this.pendingOffsets.set(producerId, keep);
-  }
-
   /**
-   * TxnOffsetCommit: checks the transaction, writes the offsets to the
-   * group's `__consumer_offsets` partition as a transactional batch of the
-   * producer, and makes them visible to OffsetFetch when the commit marker
-   * lands there. Returns an error code per (topic, partition).
+   * TxnOffsetCommit: checks the producer's transaction (ongoing, fenced or
+   * not, the group's `__consumer_offsets` partition added), then the group
+   * coordinator validates the group, writes the offsets as a transactional
+   * batch of the producer and holds them until the producer's marker.
+   * Returns an error code per (topic, partition).
    */
-  async txnOffsetCommit(request: {
-    transactionalId: string;
-    groupId: string;
-    producerId: bigint;
-    producerEpoch: number;
-    generationId?: number;
-    topics: ReadonlyArray<{ name: string; partitions: ReadonlyArray<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch?: number; committedMetadata: string | null }> }>;
-  }): Promise<Map<string, Map<number, number>>> {
+  async txnOffsetCommit(ctx: GroupRequestContext, request: TxnOffsetCommitRequest): Promise<Map<string, Map<number, number>>> {
     const result = new Map<string, Map<number, number>>();
     const all = (code: number): Map<string, Map<number, number>> => {
       for (const t of request.topics) {
@@ -374,56 +353,11 @@ export class TransactionCoordinatorService {
     const offsetsPartition = groups.coordinator.partitionFor(request.groupId);
     const check = this.coordinator.checkOffsetCommit(request.transactionalId, request.producerId, request.producerEpoch, OFFSETS_TOPIC, offsetsPartition);
     if (check !== ErrorCode.NONE) return all(check);
-    const group = groups.coordinator.group(request.groupId);
-    if (request.generationId !== undefined && request.generationId >= 0 && group !== undefined && group.generationId !== request.generationId) {
-      return all(ErrorCode.ILLEGAL_GENERATION);
-    }
-    const now = this.broker.clock.nowMs();
-    const records: Array<{ key: Buffer; value: Buffer | null }> = [];
-    for (const t of request.topics) {
-      const topic = this.broker.image().topic(t.name);
-      for (const p of t.partitions) {
-        if (topic === undefined || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions.length) {
-          const m = result.get(t.name) ?? new Map<number, number>();
-          m.set(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-          result.set(t.name, m);
-          continue;
-        }
-        const r = offsetCommitRecord(request.groupId, t.name, p.partitionIndex, {
-          offset: p.committedOffset,
-          leaderEpoch: p.committedLeaderEpoch ?? -1,
-          metadata: p.committedMetadata ?? '',
-          commitTimestampMs: now,
-          expireTimestampMs: null,
-        });
-        records.push({ key: r.key, value: r.value });
-      }
-    }
-    if (records.length === 0) return all(ErrorCode.NONE);
-    const hosted = this.hosted(OFFSETS_TOPIC, offsetsPartition);
-    if (hosted === undefined) return all(ErrorCode.NOT_COORDINATOR);
-    const batch = buildRecordBatch({
-      records,
-      baseTimestamp: now,
-      producerId: request.producerId,
-      producerEpoch: request.producerEpoch,
-      baseSequence: -1,
-      transactional: true,
-    });
-    try {
-      hosted.log.append(batch, hosted.leaderEpoch);
-    } catch (err) {
-      const code = errorCodeOf(err);
-      return all(code === ErrorCode.INVALID_PRODUCER_EPOCH ? ErrorCode.PRODUCER_FENCED : code);
-    }
-    hosted.notifyAppend();
-    const pending = this.pendingOffsets.get(request.producerId) ?? [];
-    for (const r of records) pending.push({ partition: offsetsPartition, key: r.key, value: r.value });
-    this.pendingOffsets.set(request.producerId, pending);
-    try {
-      await hosted.log.flush();
-    } catch {
-      return all(ErrorCode.KAFKA_STORAGE_ERROR);
+    const response = await groups.txnOffsetCommit(ctx, request);
+    for (const t of response.topics) {
+      const m = result.get(t.name) ?? new Map<number, number>();
+      for (const p of t.partitions) m.set(p.partitionIndex, p.errorCode);
+      result.set(t.name, m);
     }
     return all(ErrorCode.NONE);
   }
