@@ -2,182 +2,712 @@
 
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
-import { decodeProduceRequest, encodeProduceRequest, type ProduceRequest, type ProduceRequestInput } from './messages/produce-request.js';
-import { decodeProduceResponse, encodeProduceResponse, type ProduceResponse, type ProduceResponseInput } from './messages/produce-response.js';
-import { decodeFetchRequest, encodeFetchRequest, type FetchRequest, type FetchRequestInput } from './messages/fetch-request.js';
-import { decodeFetchResponse, encodeFetchResponse, type FetchResponse, type FetchResponseInput } from './messages/fetch-response.js';
-import { decodeListOffsetsRequest, encodeListOffsetsRequest, type ListOffsetsRequest, type ListOffsetsRequestInput } from './messages/list-offsets-request.js';
-import { decodeListOffsetsResponse, encodeListOffsetsResponse, type ListOffsetsResponse, type ListOffsetsResponseInput } from './messages/list-offsets-response.js';
-import { decodeMetadataRequest, encodeMetadataRequest, type MetadataRequest, type MetadataRequestInput } from './messages/metadata-request.js';
-import { decodeMetadataResponse, encodeMetadataResponse, type MetadataResponse, type MetadataResponseInput } from './messages/metadata-response.js';
-import { decodeLeaderAndIsrRequest, encodeLeaderAndIsrRequest, type LeaderAndIsrRequest, type LeaderAndIsrRequestInput } from './messages/leader-and-isr-request.js';
-import { decodeLeaderAndIsrResponse, encodeLeaderAndIsrResponse, type LeaderAndIsrResponse, type LeaderAndIsrResponseInput } from './messages/leader-and-isr-response.js';
-import { decodeStopReplicaRequest, encodeStopReplicaRequest, type StopReplicaRequest, type StopReplicaRequestInput } from './messages/stop-replica-request.js';
-import { decodeStopReplicaResponse, encodeStopReplicaResponse, type StopReplicaResponse, type StopReplicaResponseInput } from './messages/stop-replica-response.js';
-import { decodeUpdateMetadataRequest, encodeUpdateMetadataRequest, type UpdateMetadataRequest, type UpdateMetadataRequestInput } from './messages/update-metadata-request.js';
-import { decodeUpdateMetadataResponse, encodeUpdateMetadataResponse, type UpdateMetadataResponse, type UpdateMetadataResponseInput } from './messages/update-metadata-response.js';
-import { decodeControlledShutdownRequest, encodeControlledShutdownRequest, type ControlledShutdownRequest, type ControlledShutdownRequestInput } from './messages/controlled-shutdown-request.js';
-import { decodeControlledShutdownResponse, encodeControlledShutdownResponse, type ControlledShutdownResponse, type ControlledShutdownResponseInput } from './messages/controlled-shutdown-response.js';
-import { decodeOffsetCommitRequest, encodeOffsetCommitRequest, type OffsetCommitRequest, type OffsetCommitRequestInput } from './messages/offset-commit-request.js';
-import { decodeOffsetCommitResponse, encodeOffsetCommitResponse, type OffsetCommitResponse, type OffsetCommitResponseInput } from './messages/offset-commit-response.js';
-import { decodeOffsetFetchRequest, encodeOffsetFetchRequest, type OffsetFetchRequest, type OffsetFetchRequestInput } from './messages/offset-fetch-request.js';
-import { decodeOffsetFetchResponse, encodeOffsetFetchResponse, type OffsetFetchResponse, type OffsetFetchResponseInput } from './messages/offset-fetch-response.js';
-import { decodeFindCoordinatorRequest, encodeFindCoordinatorRequest, type FindCoordinatorRequest, type FindCoordinatorRequestInput } from './messages/find-coordinator-request.js';
-import { decodeFindCoordinatorResponse, encodeFindCoordinatorResponse, type FindCoordinatorResponse, type FindCoordinatorResponseInput } from './messages/find-coordinator-response.js';
-import { decodeJoinGroupRequest, encodeJoinGroupRequest, type JoinGroupRequest, type JoinGroupRequestInput } from './messages/join-group-request.js';
-import { decodeJoinGroupResponse, encodeJoinGroupResponse, type JoinGroupResponse, type JoinGroupResponseInput } from './messages/join-group-response.js';
-import { decodeHeartbeatRequest, encodeHeartbeatRequest, type HeartbeatRequest, type HeartbeatRequestInput } from './messages/heartbeat-request.js';
-import { decodeHeartbeatResponse, encodeHeartbeatResponse, type HeartbeatResponse, type HeartbeatResponseInput } from './messages/heartbeat-response.js';
-import { decodeLeaveGroupRequest, encodeLeaveGroupRequest, type LeaveGroupRequest, type LeaveGroupRequestInput } from './messages/leave-group-request.js';
-import { decodeLeaveGroupResponse, encodeLeaveGroupResponse, type LeaveGroupResponse, type LeaveGroupResponseInput } from './messages/leave-group-response.js';
-import { decodeSyncGroupRequest, encodeSyncGroupRequest, type SyncGroupRequest, type SyncGroupRequestInput } from './messages/sync-group-request.js';
-import { decodeSyncGroupResponse, encodeSyncGroupResponse, type SyncGroupResponse, type SyncGroupResponseInput } from './messages/sync-group-response.js';
-import { decodeDescribeGroupsRequest, encodeDescribeGroupsRequest, type DescribeGroupsRequest, type DescribeGroupsRequestInput } from './messages/describe-groups-request.js';
-import { decodeDescribeGroupsResponse, encodeDescribeGroupsResponse, type DescribeGroupsResponse, type DescribeGroupsResponseInput } from './messages/describe-groups-response.js';
-import { decodeListGroupsRequest, encodeListGroupsRequest, type ListGroupsRequest, type ListGroupsRequestInput } from './messages/list-groups-request.js';
-import { decodeListGroupsResponse, encodeListGroupsResponse, type ListGroupsResponse, type ListGroupsResponseInput } from './messages/list-groups-response.js';
-import { decodeSaslHandshakeRequest, encodeSaslHandshakeRequest, type SaslHandshakeRequest, type SaslHandshakeRequestInput } from './messages/sasl-handshake-request.js';
-import { decodeSaslHandshakeResponse, encodeSaslHandshakeResponse, type SaslHandshakeResponse, type SaslHandshakeResponseInput } from './messages/sasl-handshake-response.js';
-import { decodeApiVersionsRequest, encodeApiVersionsRequest, type ApiVersionsRequest, type ApiVersionsRequestInput } from './messages/api-versions-request.js';
-import { decodeApiVersionsResponse, encodeApiVersionsResponse, type ApiVersionsResponse, type ApiVersionsResponseInput } from './messages/api-versions-response.js';
-import { decodeCreateTopicsRequest, encodeCreateTopicsRequest, type CreateTopicsRequest, type CreateTopicsRequestInput } from './messages/create-topics-request.js';
-import { decodeCreateTopicsResponse, encodeCreateTopicsResponse, type CreateTopicsResponse, type CreateTopicsResponseInput } from './messages/create-topics-response.js';
-import { decodeDeleteTopicsRequest, encodeDeleteTopicsRequest, type DeleteTopicsRequest, type DeleteTopicsRequestInput } from './messages/delete-topics-request.js';
-import { decodeDeleteTopicsResponse, encodeDeleteTopicsResponse, type DeleteTopicsResponse, type DeleteTopicsResponseInput } from './messages/delete-topics-response.js';
-import { decodeDeleteRecordsRequest, encodeDeleteRecordsRequest, type DeleteRecordsRequest, type DeleteRecordsRequestInput } from './messages/delete-records-request.js';
-import { decodeDeleteRecordsResponse, encodeDeleteRecordsResponse, type DeleteRecordsResponse, type DeleteRecordsResponseInput } from './messages/delete-records-response.js';
-import { decodeInitProducerIdRequest, encodeInitProducerIdRequest, type InitProducerIdRequest, type InitProducerIdRequestInput } from './messages/init-producer-id-request.js';
-import { decodeInitProducerIdResponse, encodeInitProducerIdResponse, type InitProducerIdResponse, type InitProducerIdResponseInput } from './messages/init-producer-id-response.js';
-import { decodeOffsetForLeaderEpochRequest, encodeOffsetForLeaderEpochRequest, type OffsetForLeaderEpochRequest, type OffsetForLeaderEpochRequestInput } from './messages/offset-for-leader-epoch-request.js';
-import { decodeOffsetForLeaderEpochResponse, encodeOffsetForLeaderEpochResponse, type OffsetForLeaderEpochResponse, type OffsetForLeaderEpochResponseInput } from './messages/offset-for-leader-epoch-response.js';
-import { decodeAddPartitionsToTxnRequest, encodeAddPartitionsToTxnRequest, type AddPartitionsToTxnRequest, type AddPartitionsToTxnRequestInput } from './messages/add-partitions-to-txn-request.js';
-import { decodeAddPartitionsToTxnResponse, encodeAddPartitionsToTxnResponse, type AddPartitionsToTxnResponse, type AddPartitionsToTxnResponseInput } from './messages/add-partitions-to-txn-response.js';
-import { decodeAddOffsetsToTxnRequest, encodeAddOffsetsToTxnRequest, type AddOffsetsToTxnRequest, type AddOffsetsToTxnRequestInput } from './messages/add-offsets-to-txn-request.js';
-import { decodeAddOffsetsToTxnResponse, encodeAddOffsetsToTxnResponse, type AddOffsetsToTxnResponse, type AddOffsetsToTxnResponseInput } from './messages/add-offsets-to-txn-response.js';
-import { decodeEndTxnRequest, encodeEndTxnRequest, type EndTxnRequest, type EndTxnRequestInput } from './messages/end-txn-request.js';
-import { decodeEndTxnResponse, encodeEndTxnResponse, type EndTxnResponse, type EndTxnResponseInput } from './messages/end-txn-response.js';
-import { decodeWriteTxnMarkersRequest, encodeWriteTxnMarkersRequest, type WriteTxnMarkersRequest, type WriteTxnMarkersRequestInput } from './messages/write-txn-markers-request.js';
-import { decodeWriteTxnMarkersResponse, encodeWriteTxnMarkersResponse, type WriteTxnMarkersResponse, type WriteTxnMarkersResponseInput } from './messages/write-txn-markers-response.js';
-import { decodeTxnOffsetCommitRequest, encodeTxnOffsetCommitRequest, type TxnOffsetCommitRequest, type TxnOffsetCommitRequestInput } from './messages/txn-offset-commit-request.js';
-import { decodeTxnOffsetCommitResponse, encodeTxnOffsetCommitResponse, type TxnOffsetCommitResponse, type TxnOffsetCommitResponseInput } from './messages/txn-offset-commit-response.js';
-import { decodeDescribeAclsRequest, encodeDescribeAclsRequest, type DescribeAclsRequest, type DescribeAclsRequestInput } from './messages/describe-acls-request.js';
-import { decodeDescribeAclsResponse, encodeDescribeAclsResponse, type DescribeAclsResponse, type DescribeAclsResponseInput } from './messages/describe-acls-response.js';
-import { decodeCreateAclsRequest, encodeCreateAclsRequest, type CreateAclsRequest, type CreateAclsRequestInput } from './messages/create-acls-request.js';
-import { decodeCreateAclsResponse, encodeCreateAclsResponse, type CreateAclsResponse, type CreateAclsResponseInput } from './messages/create-acls-response.js';
-import { decodeDeleteAclsRequest, encodeDeleteAclsRequest, type DeleteAclsRequest, type DeleteAclsRequestInput } from './messages/delete-acls-request.js';
-import { decodeDeleteAclsResponse, encodeDeleteAclsResponse, type DeleteAclsResponse, type DeleteAclsResponseInput } from './messages/delete-acls-response.js';
-import { decodeDescribeConfigsRequest, encodeDescribeConfigsRequest, type DescribeConfigsRequest, type DescribeConfigsRequestInput } from './messages/describe-configs-request.js';
-import { decodeDescribeConfigsResponse, encodeDescribeConfigsResponse, type DescribeConfigsResponse, type DescribeConfigsResponseInput } from './messages/describe-configs-response.js';
-import { decodeAlterConfigsRequest, encodeAlterConfigsRequest, type AlterConfigsRequest, type AlterConfigsRequestInput } from './messages/alter-configs-request.js';
-import { decodeAlterConfigsResponse, encodeAlterConfigsResponse, type AlterConfigsResponse, type AlterConfigsResponseInput } from './messages/alter-configs-response.js';
-import { decodeAlterReplicaLogDirsRequest, encodeAlterReplicaLogDirsRequest, type AlterReplicaLogDirsRequest, type AlterReplicaLogDirsRequestInput } from './messages/alter-replica-log-dirs-request.js';
-import { decodeAlterReplicaLogDirsResponse, encodeAlterReplicaLogDirsResponse, type AlterReplicaLogDirsResponse, type AlterReplicaLogDirsResponseInput } from './messages/alter-replica-log-dirs-response.js';
-import { decodeDescribeLogDirsRequest, encodeDescribeLogDirsRequest, type DescribeLogDirsRequest, type DescribeLogDirsRequestInput } from './messages/describe-log-dirs-request.js';
-import { decodeDescribeLogDirsResponse, encodeDescribeLogDirsResponse, type DescribeLogDirsResponse, type DescribeLogDirsResponseInput } from './messages/describe-log-dirs-response.js';
-import { decodeSaslAuthenticateRequest, encodeSaslAuthenticateRequest, type SaslAuthenticateRequest, type SaslAuthenticateRequestInput } from './messages/sasl-authenticate-request.js';
-import { decodeSaslAuthenticateResponse, encodeSaslAuthenticateResponse, type SaslAuthenticateResponse, type SaslAuthenticateResponseInput } from './messages/sasl-authenticate-response.js';
-import { decodeCreatePartitionsRequest, encodeCreatePartitionsRequest, type CreatePartitionsRequest, type CreatePartitionsRequestInput } from './messages/create-partitions-request.js';
-import { decodeCreatePartitionsResponse, encodeCreatePartitionsResponse, type CreatePartitionsResponse, type CreatePartitionsResponseInput } from './messages/create-partitions-response.js';
-import { decodeCreateDelegationTokenRequest, encodeCreateDelegationTokenRequest, type CreateDelegationTokenRequest, type CreateDelegationTokenRequestInput } from './messages/create-delegation-token-request.js';
-import { decodeCreateDelegationTokenResponse, encodeCreateDelegationTokenResponse, type CreateDelegationTokenResponse, type CreateDelegationTokenResponseInput } from './messages/create-delegation-token-response.js';
-import { decodeRenewDelegationTokenRequest, encodeRenewDelegationTokenRequest, type RenewDelegationTokenRequest, type RenewDelegationTokenRequestInput } from './messages/renew-delegation-token-request.js';
-import { decodeRenewDelegationTokenResponse, encodeRenewDelegationTokenResponse, type RenewDelegationTokenResponse, type RenewDelegationTokenResponseInput } from './messages/renew-delegation-token-response.js';
-import { decodeExpireDelegationTokenRequest, encodeExpireDelegationTokenRequest, type ExpireDelegationTokenRequest, type ExpireDelegationTokenRequestInput } from './messages/expire-delegation-token-request.js';
-import { decodeExpireDelegationTokenResponse, encodeExpireDelegationTokenResponse, type ExpireDelegationTokenResponse, type ExpireDelegationTokenResponseInput } from './messages/expire-delegation-token-response.js';
-import { decodeDescribeDelegationTokenRequest, encodeDescribeDelegationTokenRequest, type DescribeDelegationTokenRequest, type DescribeDelegationTokenRequestInput } from './messages/describe-delegation-token-request.js';
-import { decodeDescribeDelegationTokenResponse, encodeDescribeDelegationTokenResponse, type DescribeDelegationTokenResponse, type DescribeDelegationTokenResponseInput } from './messages/describe-delegation-token-response.js';
-import { decodeDeleteGroupsRequest, encodeDeleteGroupsRequest, type DeleteGroupsRequest, type DeleteGroupsRequestInput } from './messages/delete-groups-request.js';
-import { decodeDeleteGroupsResponse, encodeDeleteGroupsResponse, type DeleteGroupsResponse, type DeleteGroupsResponseInput } from './messages/delete-groups-response.js';
-import { decodeElectLeadersRequest, encodeElectLeadersRequest, type ElectLeadersRequest, type ElectLeadersRequestInput } from './messages/elect-leaders-request.js';
-import { decodeElectLeadersResponse, encodeElectLeadersResponse, type ElectLeadersResponse, type ElectLeadersResponseInput } from './messages/elect-leaders-response.js';
-import { decodeIncrementalAlterConfigsRequest, encodeIncrementalAlterConfigsRequest, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsRequestInput } from './messages/incremental-alter-configs-request.js';
-import { decodeIncrementalAlterConfigsResponse, encodeIncrementalAlterConfigsResponse, type IncrementalAlterConfigsResponse, type IncrementalAlterConfigsResponseInput } from './messages/incremental-alter-configs-response.js';
-import { decodeAlterPartitionReassignmentsRequest, encodeAlterPartitionReassignmentsRequest, type AlterPartitionReassignmentsRequest, type AlterPartitionReassignmentsRequestInput } from './messages/alter-partition-reassignments-request.js';
-import { decodeAlterPartitionReassignmentsResponse, encodeAlterPartitionReassignmentsResponse, type AlterPartitionReassignmentsResponse, type AlterPartitionReassignmentsResponseInput } from './messages/alter-partition-reassignments-response.js';
-import { decodeListPartitionReassignmentsRequest, encodeListPartitionReassignmentsRequest, type ListPartitionReassignmentsRequest, type ListPartitionReassignmentsRequestInput } from './messages/list-partition-reassignments-request.js';
-import { decodeListPartitionReassignmentsResponse, encodeListPartitionReassignmentsResponse, type ListPartitionReassignmentsResponse, type ListPartitionReassignmentsResponseInput } from './messages/list-partition-reassignments-response.js';
-import { decodeOffsetDeleteRequest, encodeOffsetDeleteRequest, type OffsetDeleteRequest, type OffsetDeleteRequestInput } from './messages/offset-delete-request.js';
-import { decodeOffsetDeleteResponse, encodeOffsetDeleteResponse, type OffsetDeleteResponse, type OffsetDeleteResponseInput } from './messages/offset-delete-response.js';
-import { decodeDescribeClientQuotasRequest, encodeDescribeClientQuotasRequest, type DescribeClientQuotasRequest, type DescribeClientQuotasRequestInput } from './messages/describe-client-quotas-request.js';
-import { decodeDescribeClientQuotasResponse, encodeDescribeClientQuotasResponse, type DescribeClientQuotasResponse, type DescribeClientQuotasResponseInput } from './messages/describe-client-quotas-response.js';
-import { decodeAlterClientQuotasRequest, encodeAlterClientQuotasRequest, type AlterClientQuotasRequest, type AlterClientQuotasRequestInput } from './messages/alter-client-quotas-request.js';
-import { decodeAlterClientQuotasResponse, encodeAlterClientQuotasResponse, type AlterClientQuotasResponse, type AlterClientQuotasResponseInput } from './messages/alter-client-quotas-response.js';
-import { decodeDescribeUserScramCredentialsRequest, encodeDescribeUserScramCredentialsRequest, type DescribeUserScramCredentialsRequest, type DescribeUserScramCredentialsRequestInput } from './messages/describe-user-scram-credentials-request.js';
-import { decodeDescribeUserScramCredentialsResponse, encodeDescribeUserScramCredentialsResponse, type DescribeUserScramCredentialsResponse, type DescribeUserScramCredentialsResponseInput } from './messages/describe-user-scram-credentials-response.js';
-import { decodeAlterUserScramCredentialsRequest, encodeAlterUserScramCredentialsRequest, type AlterUserScramCredentialsRequest, type AlterUserScramCredentialsRequestInput } from './messages/alter-user-scram-credentials-request.js';
-import { decodeAlterUserScramCredentialsResponse, encodeAlterUserScramCredentialsResponse, type AlterUserScramCredentialsResponse, type AlterUserScramCredentialsResponseInput } from './messages/alter-user-scram-credentials-response.js';
-import { decodeVoteRequest, encodeVoteRequest, type VoteRequest, type VoteRequestInput } from './messages/vote-request.js';
-import { decodeVoteResponse, encodeVoteResponse, type VoteResponse, type VoteResponseInput } from './messages/vote-response.js';
-import { decodeBeginQuorumEpochRequest, encodeBeginQuorumEpochRequest, type BeginQuorumEpochRequest, type BeginQuorumEpochRequestInput } from './messages/begin-quorum-epoch-request.js';
-import { decodeBeginQuorumEpochResponse, encodeBeginQuorumEpochResponse, type BeginQuorumEpochResponse, type BeginQuorumEpochResponseInput } from './messages/begin-quorum-epoch-response.js';
-import { decodeEndQuorumEpochRequest, encodeEndQuorumEpochRequest, type EndQuorumEpochRequest, type EndQuorumEpochRequestInput } from './messages/end-quorum-epoch-request.js';
-import { decodeEndQuorumEpochResponse, encodeEndQuorumEpochResponse, type EndQuorumEpochResponse, type EndQuorumEpochResponseInput } from './messages/end-quorum-epoch-response.js';
-import { decodeDescribeQuorumRequest, encodeDescribeQuorumRequest, type DescribeQuorumRequest, type DescribeQuorumRequestInput } from './messages/describe-quorum-request.js';
-import { decodeDescribeQuorumResponse, encodeDescribeQuorumResponse, type DescribeQuorumResponse, type DescribeQuorumResponseInput } from './messages/describe-quorum-response.js';
-import { decodeAlterPartitionRequest, encodeAlterPartitionRequest, type AlterPartitionRequest, type AlterPartitionRequestInput } from './messages/alter-partition-request.js';
-import { decodeAlterPartitionResponse, encodeAlterPartitionResponse, type AlterPartitionResponse, type AlterPartitionResponseInput } from './messages/alter-partition-response.js';
-import { decodeUpdateFeaturesRequest, encodeUpdateFeaturesRequest, type UpdateFeaturesRequest, type UpdateFeaturesRequestInput } from './messages/update-features-request.js';
-import { decodeUpdateFeaturesResponse, encodeUpdateFeaturesResponse, type UpdateFeaturesResponse, type UpdateFeaturesResponseInput } from './messages/update-features-response.js';
-import { decodeEnvelopeRequest, encodeEnvelopeRequest, type EnvelopeRequest, type EnvelopeRequestInput } from './messages/envelope-request.js';
-import { decodeEnvelopeResponse, encodeEnvelopeResponse, type EnvelopeResponse, type EnvelopeResponseInput } from './messages/envelope-response.js';
-import { decodeFetchSnapshotRequest, encodeFetchSnapshotRequest, type FetchSnapshotRequest, type FetchSnapshotRequestInput } from './messages/fetch-snapshot-request.js';
-import { decodeFetchSnapshotResponse, encodeFetchSnapshotResponse, type FetchSnapshotResponse, type FetchSnapshotResponseInput } from './messages/fetch-snapshot-response.js';
-import { decodeDescribeClusterRequest, encodeDescribeClusterRequest, type DescribeClusterRequest, type DescribeClusterRequestInput } from './messages/describe-cluster-request.js';
-import { decodeDescribeClusterResponse, encodeDescribeClusterResponse, type DescribeClusterResponse, type DescribeClusterResponseInput } from './messages/describe-cluster-response.js';
-import { decodeDescribeProducersRequest, encodeDescribeProducersRequest, type DescribeProducersRequest, type DescribeProducersRequestInput } from './messages/describe-producers-request.js';
-import { decodeDescribeProducersResponse, encodeDescribeProducersResponse, type DescribeProducersResponse, type DescribeProducersResponseInput } from './messages/describe-producers-response.js';
-import { decodeBrokerRegistrationRequest, encodeBrokerRegistrationRequest, type BrokerRegistrationRequest, type BrokerRegistrationRequestInput } from './messages/broker-registration-request.js';
-import { decodeBrokerRegistrationResponse, encodeBrokerRegistrationResponse, type BrokerRegistrationResponse, type BrokerRegistrationResponseInput } from './messages/broker-registration-response.js';
-import { decodeBrokerHeartbeatRequest, encodeBrokerHeartbeatRequest, type BrokerHeartbeatRequest, type BrokerHeartbeatRequestInput } from './messages/broker-heartbeat-request.js';
-import { decodeBrokerHeartbeatResponse, encodeBrokerHeartbeatResponse, type BrokerHeartbeatResponse, type BrokerHeartbeatResponseInput } from './messages/broker-heartbeat-response.js';
-import { decodeUnregisterBrokerRequest, encodeUnregisterBrokerRequest, type UnregisterBrokerRequest, type UnregisterBrokerRequestInput } from './messages/unregister-broker-request.js';
-import { decodeUnregisterBrokerResponse, encodeUnregisterBrokerResponse, type UnregisterBrokerResponse, type UnregisterBrokerResponseInput } from './messages/unregister-broker-response.js';
-import { decodeDescribeTransactionsRequest, encodeDescribeTransactionsRequest, type DescribeTransactionsRequest, type DescribeTransactionsRequestInput } from './messages/describe-transactions-request.js';
-import { decodeDescribeTransactionsResponse, encodeDescribeTransactionsResponse, type DescribeTransactionsResponse, type DescribeTransactionsResponseInput } from './messages/describe-transactions-response.js';
-import { decodeListTransactionsRequest, encodeListTransactionsRequest, type ListTransactionsRequest, type ListTransactionsRequestInput } from './messages/list-transactions-request.js';
-import { decodeListTransactionsResponse, encodeListTransactionsResponse, type ListTransactionsResponse, type ListTransactionsResponseInput } from './messages/list-transactions-response.js';
-import { decodeAllocateProducerIdsRequest, encodeAllocateProducerIdsRequest, type AllocateProducerIdsRequest, type AllocateProducerIdsRequestInput } from './messages/allocate-producer-ids-request.js';
-import { decodeAllocateProducerIdsResponse, encodeAllocateProducerIdsResponse, type AllocateProducerIdsResponse, type AllocateProducerIdsResponseInput } from './messages/allocate-producer-ids-response.js';
-import { decodeConsumerGroupHeartbeatRequest, encodeConsumerGroupHeartbeatRequest, type ConsumerGroupHeartbeatRequest, type ConsumerGroupHeartbeatRequestInput } from './messages/consumer-group-heartbeat-request.js';
-import { decodeConsumerGroupHeartbeatResponse, encodeConsumerGroupHeartbeatResponse, type ConsumerGroupHeartbeatResponse, type ConsumerGroupHeartbeatResponseInput } from './messages/consumer-group-heartbeat-response.js';
-import { decodeConsumerGroupDescribeRequest, encodeConsumerGroupDescribeRequest, type ConsumerGroupDescribeRequest, type ConsumerGroupDescribeRequestInput } from './messages/consumer-group-describe-request.js';
-import { decodeConsumerGroupDescribeResponse, encodeConsumerGroupDescribeResponse, type ConsumerGroupDescribeResponse, type ConsumerGroupDescribeResponseInput } from './messages/consumer-group-describe-response.js';
-import { decodeControllerRegistrationRequest, encodeControllerRegistrationRequest, type ControllerRegistrationRequest, type ControllerRegistrationRequestInput } from './messages/controller-registration-request.js';
-import { decodeControllerRegistrationResponse, encodeControllerRegistrationResponse, type ControllerRegistrationResponse, type ControllerRegistrationResponseInput } from './messages/controller-registration-response.js';
-import { decodeGetTelemetrySubscriptionsRequest, encodeGetTelemetrySubscriptionsRequest, type GetTelemetrySubscriptionsRequest, type GetTelemetrySubscriptionsRequestInput } from './messages/get-telemetry-subscriptions-request.js';
-import { decodeGetTelemetrySubscriptionsResponse, encodeGetTelemetrySubscriptionsResponse, type GetTelemetrySubscriptionsResponse, type GetTelemetrySubscriptionsResponseInput } from './messages/get-telemetry-subscriptions-response.js';
-import { decodePushTelemetryRequest, encodePushTelemetryRequest, type PushTelemetryRequest, type PushTelemetryRequestInput } from './messages/push-telemetry-request.js';
-import { decodePushTelemetryResponse, encodePushTelemetryResponse, type PushTelemetryResponse, type PushTelemetryResponseInput } from './messages/push-telemetry-response.js';
-import { decodeAssignReplicasToDirsRequest, encodeAssignReplicasToDirsRequest, type AssignReplicasToDirsRequest, type AssignReplicasToDirsRequestInput } from './messages/assign-replicas-to-dirs-request.js';
-import { decodeAssignReplicasToDirsResponse, encodeAssignReplicasToDirsResponse, type AssignReplicasToDirsResponse, type AssignReplicasToDirsResponseInput } from './messages/assign-replicas-to-dirs-response.js';
-import { decodeListClientMetricsResourcesRequest, encodeListClientMetricsResourcesRequest, type ListClientMetricsResourcesRequest, type ListClientMetricsResourcesRequestInput } from './messages/list-client-metrics-resources-request.js';
-import { decodeListClientMetricsResourcesResponse, encodeListClientMetricsResourcesResponse, type ListClientMetricsResourcesResponse, type ListClientMetricsResourcesResponseInput } from './messages/list-client-metrics-resources-response.js';
-import { decodeDescribeTopicPartitionsRequest, encodeDescribeTopicPartitionsRequest, type DescribeTopicPartitionsRequest, type DescribeTopicPartitionsRequestInput } from './messages/describe-topic-partitions-request.js';
-import { decodeDescribeTopicPartitionsResponse, encodeDescribeTopicPartitionsResponse, type DescribeTopicPartitionsResponse, type DescribeTopicPartitionsResponseInput } from './messages/describe-topic-partitions-response.js';
-import { decodeShareGroupHeartbeatRequest, encodeShareGroupHeartbeatRequest, type ShareGroupHeartbeatRequest, type ShareGroupHeartbeatRequestInput } from './messages/share-group-heartbeat-request.js';
-import { decodeShareGroupHeartbeatResponse, encodeShareGroupHeartbeatResponse, type ShareGroupHeartbeatResponse, type ShareGroupHeartbeatResponseInput } from './messages/share-group-heartbeat-response.js';
-import { decodeShareGroupDescribeRequest, encodeShareGroupDescribeRequest, type ShareGroupDescribeRequest, type ShareGroupDescribeRequestInput } from './messages/share-group-describe-request.js';
-import { decodeShareGroupDescribeResponse, encodeShareGroupDescribeResponse, type ShareGroupDescribeResponse, type ShareGroupDescribeResponseInput } from './messages/share-group-describe-response.js';
-import { decodeShareFetchRequest, encodeShareFetchRequest, type ShareFetchRequest, type ShareFetchRequestInput } from './messages/share-fetch-request.js';
-import { decodeShareFetchResponse, encodeShareFetchResponse, type ShareFetchResponse, type ShareFetchResponseInput } from './messages/share-fetch-response.js';
-import { decodeShareAcknowledgeRequest, encodeShareAcknowledgeRequest, type ShareAcknowledgeRequest, type ShareAcknowledgeRequestInput } from './messages/share-acknowledge-request.js';
-import { decodeShareAcknowledgeResponse, encodeShareAcknowledgeResponse, type ShareAcknowledgeResponse, type ShareAcknowledgeResponseInput } from './messages/share-acknowledge-response.js';
-import { decodeAddRaftVoterRequest, encodeAddRaftVoterRequest, type AddRaftVoterRequest, type AddRaftVoterRequestInput } from './messages/add-raft-voter-request.js';
-import { decodeAddRaftVoterResponse, encodeAddRaftVoterResponse, type AddRaftVoterResponse, type AddRaftVoterResponseInput } from './messages/add-raft-voter-response.js';
-import { decodeRemoveRaftVoterRequest, encodeRemoveRaftVoterRequest, type RemoveRaftVoterRequest, type RemoveRaftVoterRequestInput } from './messages/remove-raft-voter-request.js';
-import { decodeRemoveRaftVoterResponse, encodeRemoveRaftVoterResponse, type RemoveRaftVoterResponse, type RemoveRaftVoterResponseInput } from './messages/remove-raft-voter-response.js';
-import { decodeUpdateRaftVoterRequest, encodeUpdateRaftVoterRequest, type UpdateRaftVoterRequest, type UpdateRaftVoterRequestInput } from './messages/update-raft-voter-request.js';
-import { decodeUpdateRaftVoterResponse, encodeUpdateRaftVoterResponse, type UpdateRaftVoterResponse, type UpdateRaftVoterResponseInput } from './messages/update-raft-voter-response.js';
-import { decodeInitializeShareGroupStateRequest, encodeInitializeShareGroupStateRequest, type InitializeShareGroupStateRequest, type InitializeShareGroupStateRequestInput } from './messages/initialize-share-group-state-request.js';
-import { decodeInitializeShareGroupStateResponse, encodeInitializeShareGroupStateResponse, type InitializeShareGroupStateResponse, type InitializeShareGroupStateResponseInput } from './messages/initialize-share-group-state-response.js';
-import { decodeReadShareGroupStateRequest, encodeReadShareGroupStateRequest, type ReadShareGroupStateRequest, type ReadShareGroupStateRequestInput } from './messages/read-share-group-state-request.js';
-import { decodeReadShareGroupStateResponse, encodeReadShareGroupStateResponse, type ReadShareGroupStateResponse, type ReadShareGroupStateResponseInput } from './messages/read-share-group-state-response.js';
-import { decodeWriteShareGroupStateRequest, encodeWriteShareGroupStateRequest, type WriteShareGroupStateRequest, type WriteShareGroupStateRequestInput } from './messages/write-share-group-state-request.js';
-import { decodeWriteShareGroupStateResponse, encodeWriteShareGroupStateResponse, type WriteShareGroupStateResponse, type WriteShareGroupStateResponseInput } from './messages/write-share-group-state-response.js';
-import { decodeDeleteShareGroupStateRequest, encodeDeleteShareGroupStateRequest, type DeleteShareGroupStateRequest, type DeleteShareGroupStateRequestInput } from './messages/delete-share-group-state-request.js';
-import { decodeDeleteShareGroupStateResponse, encodeDeleteShareGroupStateResponse, type DeleteShareGroupStateResponse, type DeleteShareGroupStateResponseInput } from './messages/delete-share-group-state-response.js';
-import { decodeReadShareGroupStateSummaryRequest, encodeReadShareGroupStateSummaryRequest, type ReadShareGroupStateSummaryRequest, type ReadShareGroupStateSummaryRequestInput } from './messages/read-share-group-state-summary-request.js';
-import { decodeReadShareGroupStateSummaryResponse, encodeReadShareGroupStateSummaryResponse, type ReadShareGroupStateSummaryResponse, type ReadShareGroupStateSummaryResponseInput } from './messages/read-share-group-state-summary-response.js';
+import {
+  decodeProduceRequest,
+  encodeProduceRequest,
+  type ProduceRequest,
+  type ProduceRequestInput,
+  decodeProduceResponse,
+  encodeProduceResponse,
+  type ProduceResponse,
+  type ProduceResponseInput,
+  decodeFetchRequest,
+  encodeFetchRequest,
+  type FetchRequest,
+  type FetchRequestInput,
+  decodeFetchResponse,
+  encodeFetchResponse,
+  type FetchResponse,
+  type FetchResponseInput,
+  decodeListOffsetsRequest,
+  encodeListOffsetsRequest,
+  type ListOffsetsRequest,
+  type ListOffsetsRequestInput,
+  decodeListOffsetsResponse,
+  encodeListOffsetsResponse,
+  type ListOffsetsResponse,
+  type ListOffsetsResponseInput,
+  decodeMetadataRequest,
+  encodeMetadataRequest,
+  type MetadataRequest,
+  type MetadataRequestInput,
+  decodeMetadataResponse,
+  encodeMetadataResponse,
+  type MetadataResponse,
+  type MetadataResponseInput,
+  decodeLeaderAndIsrRequest,
+  encodeLeaderAndIsrRequest,
+  type LeaderAndIsrRequest,
+  type LeaderAndIsrRequestInput,
+  decodeLeaderAndIsrResponse,
+  encodeLeaderAndIsrResponse,
+  type LeaderAndIsrResponse,
+  type LeaderAndIsrResponseInput,
+  decodeStopReplicaRequest,
+  encodeStopReplicaRequest,
+  type StopReplicaRequest,
+  type StopReplicaRequestInput,
+  decodeStopReplicaResponse,
+  encodeStopReplicaResponse,
+  type StopReplicaResponse,
+  type StopReplicaResponseInput,
+  decodeUpdateMetadataRequest,
+  encodeUpdateMetadataRequest,
+  type UpdateMetadataRequest,
+  type UpdateMetadataRequestInput,
+  decodeUpdateMetadataResponse,
+  encodeUpdateMetadataResponse,
+  type UpdateMetadataResponse,
+  type UpdateMetadataResponseInput,
+  decodeControlledShutdownRequest,
+  encodeControlledShutdownRequest,
+  type ControlledShutdownRequest,
+  type ControlledShutdownRequestInput,
+  decodeControlledShutdownResponse,
+  encodeControlledShutdownResponse,
+  type ControlledShutdownResponse,
+  type ControlledShutdownResponseInput,
+  decodeOffsetCommitRequest,
+  encodeOffsetCommitRequest,
+  type OffsetCommitRequest,
+  type OffsetCommitRequestInput,
+  decodeOffsetCommitResponse,
+  encodeOffsetCommitResponse,
+  type OffsetCommitResponse,
+  type OffsetCommitResponseInput,
+  decodeOffsetFetchRequest,
+  encodeOffsetFetchRequest,
+  type OffsetFetchRequest,
+  type OffsetFetchRequestInput,
+  decodeOffsetFetchResponse,
+  encodeOffsetFetchResponse,
+  type OffsetFetchResponse,
+  type OffsetFetchResponseInput,
+  decodeFindCoordinatorRequest,
+  encodeFindCoordinatorRequest,
+  type FindCoordinatorRequest,
+  type FindCoordinatorRequestInput,
+  decodeFindCoordinatorResponse,
+  encodeFindCoordinatorResponse,
+  type FindCoordinatorResponse,
+  type FindCoordinatorResponseInput,
+  decodeJoinGroupRequest,
+  encodeJoinGroupRequest,
+  type JoinGroupRequest,
+  type JoinGroupRequestInput,
+  decodeJoinGroupResponse,
+  encodeJoinGroupResponse,
+  type JoinGroupResponse,
+  type JoinGroupResponseInput,
+  decodeHeartbeatRequest,
+  encodeHeartbeatRequest,
+  type HeartbeatRequest,
+  type HeartbeatRequestInput,
+  decodeHeartbeatResponse,
+  encodeHeartbeatResponse,
+  type HeartbeatResponse,
+  type HeartbeatResponseInput,
+  decodeLeaveGroupRequest,
+  encodeLeaveGroupRequest,
+  type LeaveGroupRequest,
+  type LeaveGroupRequestInput,
+  decodeLeaveGroupResponse,
+  encodeLeaveGroupResponse,
+  type LeaveGroupResponse,
+  type LeaveGroupResponseInput,
+  decodeSyncGroupRequest,
+  encodeSyncGroupRequest,
+  type SyncGroupRequest,
+  type SyncGroupRequestInput,
+  decodeSyncGroupResponse,
+  encodeSyncGroupResponse,
+  type SyncGroupResponse,
+  type SyncGroupResponseInput,
+  decodeDescribeGroupsRequest,
+  encodeDescribeGroupsRequest,
+  type DescribeGroupsRequest,
+  type DescribeGroupsRequestInput,
+  decodeDescribeGroupsResponse,
+  encodeDescribeGroupsResponse,
+  type DescribeGroupsResponse,
+  type DescribeGroupsResponseInput,
+  decodeListGroupsRequest,
+  encodeListGroupsRequest,
+  type ListGroupsRequest,
+  type ListGroupsRequestInput,
+  decodeListGroupsResponse,
+  encodeListGroupsResponse,
+  type ListGroupsResponse,
+  type ListGroupsResponseInput,
+  decodeSaslHandshakeRequest,
+  encodeSaslHandshakeRequest,
+  type SaslHandshakeRequest,
+  type SaslHandshakeRequestInput,
+  decodeSaslHandshakeResponse,
+  encodeSaslHandshakeResponse,
+  type SaslHandshakeResponse,
+  type SaslHandshakeResponseInput,
+  decodeApiVersionsRequest,
+  encodeApiVersionsRequest,
+  type ApiVersionsRequest,
+  type ApiVersionsRequestInput,
+  decodeApiVersionsResponse,
+  encodeApiVersionsResponse,
+  type ApiVersionsResponse,
+  type ApiVersionsResponseInput,
+  decodeCreateTopicsRequest,
+  encodeCreateTopicsRequest,
+  type CreateTopicsRequest,
+  type CreateTopicsRequestInput,
+  decodeCreateTopicsResponse,
+  encodeCreateTopicsResponse,
+  type CreateTopicsResponse,
+  type CreateTopicsResponseInput,
+  decodeDeleteTopicsRequest,
+  encodeDeleteTopicsRequest,
+  type DeleteTopicsRequest,
+  type DeleteTopicsRequestInput,
+  decodeDeleteTopicsResponse,
+  encodeDeleteTopicsResponse,
+  type DeleteTopicsResponse,
+  type DeleteTopicsResponseInput,
+  decodeDeleteRecordsRequest,
+  encodeDeleteRecordsRequest,
+  type DeleteRecordsRequest,
+  type DeleteRecordsRequestInput,
+  decodeDeleteRecordsResponse,
+  encodeDeleteRecordsResponse,
+  type DeleteRecordsResponse,
+  type DeleteRecordsResponseInput,
+  decodeInitProducerIdRequest,
+  encodeInitProducerIdRequest,
+  type InitProducerIdRequest,
+  type InitProducerIdRequestInput,
+  decodeInitProducerIdResponse,
+  encodeInitProducerIdResponse,
+  type InitProducerIdResponse,
+  type InitProducerIdResponseInput,
+  decodeOffsetForLeaderEpochRequest,
+  encodeOffsetForLeaderEpochRequest,
+  type OffsetForLeaderEpochRequest,
+  type OffsetForLeaderEpochRequestInput,
+  decodeOffsetForLeaderEpochResponse,
+  encodeOffsetForLeaderEpochResponse,
+  type OffsetForLeaderEpochResponse,
+  type OffsetForLeaderEpochResponseInput,
+  decodeAddPartitionsToTxnRequest,
+  encodeAddPartitionsToTxnRequest,
+  type AddPartitionsToTxnRequest,
+  type AddPartitionsToTxnRequestInput,
+  decodeAddPartitionsToTxnResponse,
+  encodeAddPartitionsToTxnResponse,
+  type AddPartitionsToTxnResponse,
+  type AddPartitionsToTxnResponseInput,
+  decodeAddOffsetsToTxnRequest,
+  encodeAddOffsetsToTxnRequest,
+  type AddOffsetsToTxnRequest,
+  type AddOffsetsToTxnRequestInput,
+  decodeAddOffsetsToTxnResponse,
+  encodeAddOffsetsToTxnResponse,
+  type AddOffsetsToTxnResponse,
+  type AddOffsetsToTxnResponseInput,
+  decodeEndTxnRequest,
+  encodeEndTxnRequest,
+  type EndTxnRequest,
+  type EndTxnRequestInput,
+  decodeEndTxnResponse,
+  encodeEndTxnResponse,
+  type EndTxnResponse,
+  type EndTxnResponseInput,
+  decodeWriteTxnMarkersRequest,
+  encodeWriteTxnMarkersRequest,
+  type WriteTxnMarkersRequest,
+  type WriteTxnMarkersRequestInput,
+  decodeWriteTxnMarkersResponse,
+  encodeWriteTxnMarkersResponse,
+  type WriteTxnMarkersResponse,
+  type WriteTxnMarkersResponseInput,
+  decodeTxnOffsetCommitRequest,
+  encodeTxnOffsetCommitRequest,
+  type TxnOffsetCommitRequest,
+  type TxnOffsetCommitRequestInput,
+  decodeTxnOffsetCommitResponse,
+  encodeTxnOffsetCommitResponse,
+  type TxnOffsetCommitResponse,
+  type TxnOffsetCommitResponseInput,
+  decodeDescribeAclsRequest,
+  encodeDescribeAclsRequest,
+  type DescribeAclsRequest,
+  type DescribeAclsRequestInput,
+  decodeDescribeAclsResponse,
+  encodeDescribeAclsResponse,
+  type DescribeAclsResponse,
+  type DescribeAclsResponseInput,
+  decodeCreateAclsRequest,
+  encodeCreateAclsRequest,
+  type CreateAclsRequest,
+  type CreateAclsRequestInput,
+  decodeCreateAclsResponse,
+  encodeCreateAclsResponse,
+  type CreateAclsResponse,
+  type CreateAclsResponseInput,
+  decodeDeleteAclsRequest,
+  encodeDeleteAclsRequest,
+  type DeleteAclsRequest,
+  type DeleteAclsRequestInput,
+  decodeDeleteAclsResponse,
+  encodeDeleteAclsResponse,
+  type DeleteAclsResponse,
+  type DeleteAclsResponseInput,
+  decodeDescribeConfigsRequest,
+  encodeDescribeConfigsRequest,
+  type DescribeConfigsRequest,
+  type DescribeConfigsRequestInput,
+  decodeDescribeConfigsResponse,
+  encodeDescribeConfigsResponse,
+  type DescribeConfigsResponse,
+  type DescribeConfigsResponseInput,
+  decodeAlterConfigsRequest,
+  encodeAlterConfigsRequest,
+  type AlterConfigsRequest,
+  type AlterConfigsRequestInput,
+  decodeAlterConfigsResponse,
+  encodeAlterConfigsResponse,
+  type AlterConfigsResponse,
+  type AlterConfigsResponseInput,
+  decodeAlterReplicaLogDirsRequest,
+  encodeAlterReplicaLogDirsRequest,
+  type AlterReplicaLogDirsRequest,
+  type AlterReplicaLogDirsRequestInput,
+  decodeAlterReplicaLogDirsResponse,
+  encodeAlterReplicaLogDirsResponse,
+  type AlterReplicaLogDirsResponse,
+  type AlterReplicaLogDirsResponseInput,
+  decodeDescribeLogDirsRequest,
+  encodeDescribeLogDirsRequest,
+  type DescribeLogDirsRequest,
+  type DescribeLogDirsRequestInput,
+  decodeDescribeLogDirsResponse,
+  encodeDescribeLogDirsResponse,
+  type DescribeLogDirsResponse,
+  type DescribeLogDirsResponseInput,
+  decodeSaslAuthenticateRequest,
+  encodeSaslAuthenticateRequest,
+  type SaslAuthenticateRequest,
+  type SaslAuthenticateRequestInput,
+  decodeSaslAuthenticateResponse,
+  encodeSaslAuthenticateResponse,
+  type SaslAuthenticateResponse,
+  type SaslAuthenticateResponseInput,
+  decodeCreatePartitionsRequest,
+  encodeCreatePartitionsRequest,
+  type CreatePartitionsRequest,
+  type CreatePartitionsRequestInput,
+  decodeCreatePartitionsResponse,
+  encodeCreatePartitionsResponse,
+  type CreatePartitionsResponse,
+  type CreatePartitionsResponseInput,
+  decodeCreateDelegationTokenRequest,
+  encodeCreateDelegationTokenRequest,
+  type CreateDelegationTokenRequest,
+  type CreateDelegationTokenRequestInput,
+  decodeCreateDelegationTokenResponse,
+  encodeCreateDelegationTokenResponse,
+  type CreateDelegationTokenResponse,
+  type CreateDelegationTokenResponseInput,
+  decodeRenewDelegationTokenRequest,
+  encodeRenewDelegationTokenRequest,
+  type RenewDelegationTokenRequest,
+  type RenewDelegationTokenRequestInput,
+  decodeRenewDelegationTokenResponse,
+  encodeRenewDelegationTokenResponse,
+  type RenewDelegationTokenResponse,
+  type RenewDelegationTokenResponseInput,
+  decodeExpireDelegationTokenRequest,
+  encodeExpireDelegationTokenRequest,
+  type ExpireDelegationTokenRequest,
+  type ExpireDelegationTokenRequestInput,
+  decodeExpireDelegationTokenResponse,
+  encodeExpireDelegationTokenResponse,
+  type ExpireDelegationTokenResponse,
+  type ExpireDelegationTokenResponseInput,
+  decodeDescribeDelegationTokenRequest,
+  encodeDescribeDelegationTokenRequest,
+  type DescribeDelegationTokenRequest,
+  type DescribeDelegationTokenRequestInput,
+  decodeDescribeDelegationTokenResponse,
+  encodeDescribeDelegationTokenResponse,
+  type DescribeDelegationTokenResponse,
+  type DescribeDelegationTokenResponseInput,
+  decodeDeleteGroupsRequest,
+  encodeDeleteGroupsRequest,
+  type DeleteGroupsRequest,
+  type DeleteGroupsRequestInput,
+  decodeDeleteGroupsResponse,
+  encodeDeleteGroupsResponse,
+  type DeleteGroupsResponse,
+  type DeleteGroupsResponseInput,
+  decodeElectLeadersRequest,
+  encodeElectLeadersRequest,
+  type ElectLeadersRequest,
+  type ElectLeadersRequestInput,
+  decodeElectLeadersResponse,
+  encodeElectLeadersResponse,
+  type ElectLeadersResponse,
+  type ElectLeadersResponseInput,
+  decodeIncrementalAlterConfigsRequest,
+  encodeIncrementalAlterConfigsRequest,
+  type IncrementalAlterConfigsRequest,
+  type IncrementalAlterConfigsRequestInput,
+  decodeIncrementalAlterConfigsResponse,
+  encodeIncrementalAlterConfigsResponse,
+  type IncrementalAlterConfigsResponse,
+  type IncrementalAlterConfigsResponseInput,
+  decodeAlterPartitionReassignmentsRequest,
+  encodeAlterPartitionReassignmentsRequest,
+  type AlterPartitionReassignmentsRequest,
+  type AlterPartitionReassignmentsRequestInput,
+  decodeAlterPartitionReassignmentsResponse,
+  encodeAlterPartitionReassignmentsResponse,
+  type AlterPartitionReassignmentsResponse,
+  type AlterPartitionReassignmentsResponseInput,
+  decodeListPartitionReassignmentsRequest,
+  encodeListPartitionReassignmentsRequest,
+  type ListPartitionReassignmentsRequest,
+  type ListPartitionReassignmentsRequestInput,
+  decodeListPartitionReassignmentsResponse,
+  encodeListPartitionReassignmentsResponse,
+  type ListPartitionReassignmentsResponse,
+  type ListPartitionReassignmentsResponseInput,
+  decodeOffsetDeleteRequest,
+  encodeOffsetDeleteRequest,
+  type OffsetDeleteRequest,
+  type OffsetDeleteRequestInput,
+  decodeOffsetDeleteResponse,
+  encodeOffsetDeleteResponse,
+  type OffsetDeleteResponse,
+  type OffsetDeleteResponseInput,
+  decodeDescribeClientQuotasRequest,
+  encodeDescribeClientQuotasRequest,
+  type DescribeClientQuotasRequest,
+  type DescribeClientQuotasRequestInput,
+  decodeDescribeClientQuotasResponse,
+  encodeDescribeClientQuotasResponse,
+  type DescribeClientQuotasResponse,
+  type DescribeClientQuotasResponseInput,
+  decodeAlterClientQuotasRequest,
+  encodeAlterClientQuotasRequest,
+  type AlterClientQuotasRequest,
+  type AlterClientQuotasRequestInput,
+  decodeAlterClientQuotasResponse,
+  encodeAlterClientQuotasResponse,
+  type AlterClientQuotasResponse,
+  type AlterClientQuotasResponseInput,
+  decodeDescribeUserScramCredentialsRequest,
+  encodeDescribeUserScramCredentialsRequest,
+  type DescribeUserScramCredentialsRequest,
+  type DescribeUserScramCredentialsRequestInput,
+  decodeDescribeUserScramCredentialsResponse,
+  encodeDescribeUserScramCredentialsResponse,
+  type DescribeUserScramCredentialsResponse,
+  type DescribeUserScramCredentialsResponseInput,
+  decodeAlterUserScramCredentialsRequest,
+  encodeAlterUserScramCredentialsRequest,
+  type AlterUserScramCredentialsRequest,
+  type AlterUserScramCredentialsRequestInput,
+  decodeAlterUserScramCredentialsResponse,
+  encodeAlterUserScramCredentialsResponse,
+  type AlterUserScramCredentialsResponse,
+  type AlterUserScramCredentialsResponseInput,
+  decodeVoteRequest,
+  encodeVoteRequest,
+  type VoteRequest,
+  type VoteRequestInput,
+  decodeVoteResponse,
+  encodeVoteResponse,
+  type VoteResponse,
+  type VoteResponseInput,
+  decodeBeginQuorumEpochRequest,
+  encodeBeginQuorumEpochRequest,
+  type BeginQuorumEpochRequest,
+  type BeginQuorumEpochRequestInput,
+  decodeBeginQuorumEpochResponse,
+  encodeBeginQuorumEpochResponse,
+  type BeginQuorumEpochResponse,
+  type BeginQuorumEpochResponseInput,
+  decodeEndQuorumEpochRequest,
+  encodeEndQuorumEpochRequest,
+  type EndQuorumEpochRequest,
+  type EndQuorumEpochRequestInput,
+  decodeEndQuorumEpochResponse,
+  encodeEndQuorumEpochResponse,
+  type EndQuorumEpochResponse,
+  type EndQuorumEpochResponseInput,
+  decodeDescribeQuorumRequest,
+  encodeDescribeQuorumRequest,
+  type DescribeQuorumRequest,
+  type DescribeQuorumRequestInput,
+  decodeDescribeQuorumResponse,
+  encodeDescribeQuorumResponse,
+  type DescribeQuorumResponse,
+  type DescribeQuorumResponseInput,
+  decodeAlterPartitionRequest,
+  encodeAlterPartitionRequest,
+  type AlterPartitionRequest,
+  type AlterPartitionRequestInput,
+  decodeAlterPartitionResponse,
+  encodeAlterPartitionResponse,
+  type AlterPartitionResponse,
+  type AlterPartitionResponseInput,
+  decodeUpdateFeaturesRequest,
+  encodeUpdateFeaturesRequest,
+  type UpdateFeaturesRequest,
+  type UpdateFeaturesRequestInput,
+  decodeUpdateFeaturesResponse,
+  encodeUpdateFeaturesResponse,
+  type UpdateFeaturesResponse,
+  type UpdateFeaturesResponseInput,
+  decodeEnvelopeRequest,
+  encodeEnvelopeRequest,
+  type EnvelopeRequest,
+  type EnvelopeRequestInput,
+  decodeEnvelopeResponse,
+  encodeEnvelopeResponse,
+  type EnvelopeResponse,
+  type EnvelopeResponseInput,
+  decodeFetchSnapshotRequest,
+  encodeFetchSnapshotRequest,
+  type FetchSnapshotRequest,
+  type FetchSnapshotRequestInput,
+  decodeFetchSnapshotResponse,
+  encodeFetchSnapshotResponse,
+  type FetchSnapshotResponse,
+  type FetchSnapshotResponseInput,
+  decodeDescribeClusterRequest,
+  encodeDescribeClusterRequest,
+  type DescribeClusterRequest,
+  type DescribeClusterRequestInput,
+  decodeDescribeClusterResponse,
+  encodeDescribeClusterResponse,
+  type DescribeClusterResponse,
+  type DescribeClusterResponseInput,
+  decodeDescribeProducersRequest,
+  encodeDescribeProducersRequest,
+  type DescribeProducersRequest,
+  type DescribeProducersRequestInput,
+  decodeDescribeProducersResponse,
+  encodeDescribeProducersResponse,
+  type DescribeProducersResponse,
+  type DescribeProducersResponseInput,
+  decodeBrokerRegistrationRequest,
+  encodeBrokerRegistrationRequest,
+  type BrokerRegistrationRequest,
+  type BrokerRegistrationRequestInput,
+  decodeBrokerRegistrationResponse,
+  encodeBrokerRegistrationResponse,
+  type BrokerRegistrationResponse,
+  type BrokerRegistrationResponseInput,
+  decodeBrokerHeartbeatRequest,
+  encodeBrokerHeartbeatRequest,
+  type BrokerHeartbeatRequest,
+  type BrokerHeartbeatRequestInput,
+  decodeBrokerHeartbeatResponse,
+  encodeBrokerHeartbeatResponse,
+  type BrokerHeartbeatResponse,
+  type BrokerHeartbeatResponseInput,
+  decodeUnregisterBrokerRequest,
+  encodeUnregisterBrokerRequest,
+  type UnregisterBrokerRequest,
+  type UnregisterBrokerRequestInput,
+  decodeUnregisterBrokerResponse,
+  encodeUnregisterBrokerResponse,
+  type UnregisterBrokerResponse,
+  type UnregisterBrokerResponseInput,
+  decodeDescribeTransactionsRequest,
+  encodeDescribeTransactionsRequest,
+  type DescribeTransactionsRequest,
+  type DescribeTransactionsRequestInput,
+  decodeDescribeTransactionsResponse,
+  encodeDescribeTransactionsResponse,
+  type DescribeTransactionsResponse,
+  type DescribeTransactionsResponseInput,
+  decodeListTransactionsRequest,
+  encodeListTransactionsRequest,
+  type ListTransactionsRequest,
+  type ListTransactionsRequestInput,
+  decodeListTransactionsResponse,
+  encodeListTransactionsResponse,
+  type ListTransactionsResponse,
+  type ListTransactionsResponseInput,
+  decodeAllocateProducerIdsRequest,
+  encodeAllocateProducerIdsRequest,
+  type AllocateProducerIdsRequest,
+  type AllocateProducerIdsRequestInput,
+  decodeAllocateProducerIdsResponse,
+  encodeAllocateProducerIdsResponse,
+  type AllocateProducerIdsResponse,
+  type AllocateProducerIdsResponseInput,
+  decodeConsumerGroupHeartbeatRequest,
+  encodeConsumerGroupHeartbeatRequest,
+  type ConsumerGroupHeartbeatRequest,
+  type ConsumerGroupHeartbeatRequestInput,
+  decodeConsumerGroupHeartbeatResponse,
+  encodeConsumerGroupHeartbeatResponse,
+  type ConsumerGroupHeartbeatResponse,
+  type ConsumerGroupHeartbeatResponseInput,
+  decodeConsumerGroupDescribeRequest,
+  encodeConsumerGroupDescribeRequest,
+  type ConsumerGroupDescribeRequest,
+  type ConsumerGroupDescribeRequestInput,
+  decodeConsumerGroupDescribeResponse,
+  encodeConsumerGroupDescribeResponse,
+  type ConsumerGroupDescribeResponse,
+  type ConsumerGroupDescribeResponseInput,
+  decodeControllerRegistrationRequest,
+  encodeControllerRegistrationRequest,
+  type ControllerRegistrationRequest,
+  type ControllerRegistrationRequestInput,
+  decodeControllerRegistrationResponse,
+  encodeControllerRegistrationResponse,
+  type ControllerRegistrationResponse,
+  type ControllerRegistrationResponseInput,
+  decodeGetTelemetrySubscriptionsRequest,
+  encodeGetTelemetrySubscriptionsRequest,
+  type GetTelemetrySubscriptionsRequest,
+  type GetTelemetrySubscriptionsRequestInput,
+  decodeGetTelemetrySubscriptionsResponse,
+  encodeGetTelemetrySubscriptionsResponse,
+  type GetTelemetrySubscriptionsResponse,
+  type GetTelemetrySubscriptionsResponseInput,
+  decodePushTelemetryRequest,
+  encodePushTelemetryRequest,
+  type PushTelemetryRequest,
+  type PushTelemetryRequestInput,
+  decodePushTelemetryResponse,
+  encodePushTelemetryResponse,
+  type PushTelemetryResponse,
+  type PushTelemetryResponseInput,
+  decodeAssignReplicasToDirsRequest,
+  encodeAssignReplicasToDirsRequest,
+  type AssignReplicasToDirsRequest,
+  type AssignReplicasToDirsRequestInput,
+  decodeAssignReplicasToDirsResponse,
+  encodeAssignReplicasToDirsResponse,
+  type AssignReplicasToDirsResponse,
+  type AssignReplicasToDirsResponseInput,
+  decodeListClientMetricsResourcesRequest,
+  encodeListClientMetricsResourcesRequest,
+  type ListClientMetricsResourcesRequest,
+  type ListClientMetricsResourcesRequestInput,
+  decodeListClientMetricsResourcesResponse,
+  encodeListClientMetricsResourcesResponse,
+  type ListClientMetricsResourcesResponse,
+  type ListClientMetricsResourcesResponseInput,
+  decodeDescribeTopicPartitionsRequest,
+  encodeDescribeTopicPartitionsRequest,
+  type DescribeTopicPartitionsRequest,
+  type DescribeTopicPartitionsRequestInput,
+  decodeDescribeTopicPartitionsResponse,
+  encodeDescribeTopicPartitionsResponse,
+  type DescribeTopicPartitionsResponse,
+  type DescribeTopicPartitionsResponseInput,
+  decodeShareGroupHeartbeatRequest,
+  encodeShareGroupHeartbeatRequest,
+  type ShareGroupHeartbeatRequest,
+  type ShareGroupHeartbeatRequestInput,
+  decodeShareGroupHeartbeatResponse,
+  encodeShareGroupHeartbeatResponse,
+  type ShareGroupHeartbeatResponse,
+  type ShareGroupHeartbeatResponseInput,
+  decodeShareGroupDescribeRequest,
+  encodeShareGroupDescribeRequest,
+  type ShareGroupDescribeRequest,
+  type ShareGroupDescribeRequestInput,
+  decodeShareGroupDescribeResponse,
+  encodeShareGroupDescribeResponse,
+  type ShareGroupDescribeResponse,
+  type ShareGroupDescribeResponseInput,
+  decodeShareFetchRequest,
+  encodeShareFetchRequest,
+  type ShareFetchRequest,
+  type ShareFetchRequestInput,
+  decodeShareFetchResponse,
+  encodeShareFetchResponse,
+  type ShareFetchResponse,
+  type ShareFetchResponseInput,
+  decodeShareAcknowledgeRequest,
+  encodeShareAcknowledgeRequest,
+  type ShareAcknowledgeRequest,
+  type ShareAcknowledgeRequestInput,
+  decodeShareAcknowledgeResponse,
+  encodeShareAcknowledgeResponse,
+  type ShareAcknowledgeResponse,
+  type ShareAcknowledgeResponseInput,
+  decodeAddRaftVoterRequest,
+  encodeAddRaftVoterRequest,
+  type AddRaftVoterRequest,
+  type AddRaftVoterRequestInput,
+  decodeAddRaftVoterResponse,
+  encodeAddRaftVoterResponse,
+  type AddRaftVoterResponse,
+  type AddRaftVoterResponseInput,
+  decodeRemoveRaftVoterRequest,
+  encodeRemoveRaftVoterRequest,
+  type RemoveRaftVoterRequest,
+  type RemoveRaftVoterRequestInput,
+  decodeRemoveRaftVoterResponse,
+  encodeRemoveRaftVoterResponse,
+  type RemoveRaftVoterResponse,
+  type RemoveRaftVoterResponseInput,
+  decodeUpdateRaftVoterRequest,
+  encodeUpdateRaftVoterRequest,
+  type UpdateRaftVoterRequest,
+  type UpdateRaftVoterRequestInput,
+  decodeUpdateRaftVoterResponse,
+  encodeUpdateRaftVoterResponse,
+  type UpdateRaftVoterResponse,
+  type UpdateRaftVoterResponseInput,
+  decodeInitializeShareGroupStateRequest,
+  encodeInitializeShareGroupStateRequest,
+  type InitializeShareGroupStateRequest,
+  type InitializeShareGroupStateRequestInput,
+  decodeInitializeShareGroupStateResponse,
+  encodeInitializeShareGroupStateResponse,
+  type InitializeShareGroupStateResponse,
+  type InitializeShareGroupStateResponseInput,
+  decodeReadShareGroupStateRequest,
+  encodeReadShareGroupStateRequest,
+  type ReadShareGroupStateRequest,
+  type ReadShareGroupStateRequestInput,
+  decodeReadShareGroupStateResponse,
+  encodeReadShareGroupStateResponse,
+  type ReadShareGroupStateResponse,
+  type ReadShareGroupStateResponseInput,
+  decodeWriteShareGroupStateRequest,
+  encodeWriteShareGroupStateRequest,
+  type WriteShareGroupStateRequest,
+  type WriteShareGroupStateRequestInput,
+  decodeWriteShareGroupStateResponse,
+  encodeWriteShareGroupStateResponse,
+  type WriteShareGroupStateResponse,
+  type WriteShareGroupStateResponseInput,
+  decodeDeleteShareGroupStateRequest,
+  encodeDeleteShareGroupStateRequest,
+  type DeleteShareGroupStateRequest,
+  type DeleteShareGroupStateRequestInput,
+  decodeDeleteShareGroupStateResponse,
+  encodeDeleteShareGroupStateResponse,
+  type DeleteShareGroupStateResponse,
+  type DeleteShareGroupStateResponseInput,
+  decodeReadShareGroupStateSummaryRequest,
+  encodeReadShareGroupStateSummaryRequest,
+  type ReadShareGroupStateSummaryRequest,
+  type ReadShareGroupStateSummaryRequestInput,
+  decodeReadShareGroupStateSummaryResponse,
+  encodeReadShareGroupStateSummaryResponse,
+  type ReadShareGroupStateSummaryResponse,
+  type ReadShareGroupStateSummaryResponseInput,
+} from './codecs.js';
 
 /** Every API key Kafka defines, by name. */
 export const ApiKey = {
