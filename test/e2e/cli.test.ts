@@ -117,6 +117,40 @@ test('kafka-storage.sh format + kafka-server-start.sh; acks=all survives SIGKILL
   }
 });
 
+test('kafka-server-stop.sh stops the server with the given node id cleanly; with none left it says so', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'samsa-cli-'));
+  const props = writeProps(dir);
+  // A node id no other test uses, so the script's --node-id filter picks only this server.
+  const nodeId = String(7000 + (process.pid % 1000));
+  writeFileSync(
+    props,
+    readFileSync(props, 'utf8').replace('node.id=1', `node.id=${nodeId}`).replace('controller.quorum.voters=1@', `controller.quorum.voters=${nodeId}@`),
+  );
+  const stopTool = join(fileURLToPath(new URL('../../../bin/', import.meta.url)), 'kafka-server-stop.sh');
+  let server: Server | undefined;
+  try {
+    const format = spawnSync(process.execPath, [storageTool, 'format', '-t', 'stop-test', '-c', props], { encoding: 'utf8' });
+    assert.equal(format.status, 0, format.stderr);
+    server = await startServer(serverStart, [props]);
+
+    const stopped = spawnSync(stopTool, [`--node-id=${nodeId}`], { encoding: 'utf8' });
+    assert.equal(stopped.status, 0, stopped.stderr);
+    assert.equal(await server.exited, 0);
+    assert.ok(existsSync(join(dir, 'logs', '.kafka_cleanshutdown')), 'stopped through a clean shutdown');
+
+    const none = spawnSync(stopTool, [`--node-id=${nodeId}`], { encoding: 'utf8' });
+    assert.equal(none.status, 1);
+    assert.equal(none.stderr, 'No kafka server to stop\n');
+    const bad = spawnSync(stopTool, ['--process-role=zookeeper'], { encoding: 'utf8' });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^Invalid process role 'zookeeper'/);
+  } finally {
+    if (server !== undefined && server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+    await server?.exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('samsa start formats on first start and stops on SIGINT; a bad config value is one line naming the key', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'samsa-start-'));
   let server: Server | null = null;
