@@ -6,7 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiDefinitions, requestHeaderVersion, responseHeaderVersion, type ApiDefinition, type ApiKey, type ApiMessages } from '../../src/protocol/generated/api-registry.js';
@@ -36,7 +36,20 @@ const profileDir = process.env['SAMSA_BENCH_CPU_PROF'];
 
 export interface RunningBroker {
   port: number;
+  pid: number;
+  /** Resident set size of the broker process now, in bytes. */
+  rssBytes(): number;
   stop(): Promise<void>;
+}
+
+/** VmRSS of a process from /proc (Linux), in bytes; 0 where unavailable. */
+export function rssOf(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 const serverPath = fileURLToPath(new URL('../servers/broker-server.js', import.meta.url));
@@ -45,14 +58,21 @@ function isMessage(value: unknown): value is BrokerServerMessage {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
 }
 
-/** Starts the broker in a child process with a fresh data dir under ctx.tmpDir. */
-export function startBroker(ctx: BenchContext, name: string, config: Record<string, string | number | boolean> = {}): Promise<RunningBroker> {
+/**
+ * Starts the broker in a child process with a fresh data dir under ctx.tmpDir.
+ * It stops by itself after `lifetimeMs` (default: well past the suite's run).
+ */
+export function startBroker(
+  ctx: BenchContext,
+  name: string,
+  config: Record<string, string | number | boolean> = {},
+  lifetimeMs = ctx.durationMs * 8 + 60_000,
+): Promise<RunningBroker> {
   const dataDir = join(ctx.tmpDir, name);
   mkdirSync(dataDir, { recursive: true });
   const execArgv = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `broker-${name}-${Date.now()}.cpuprofile`] : [];
   // Extra node flags for the broker child, e.g. SAMSA_BENCH_BROKER_NODE_ARGS="--trace-gc".
   execArgv.push(...(process.env['SAMSA_BENCH_BROKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''));
-  const lifetimeMs = ctx.durationMs * 8 + 60_000;
   const child: ChildProcess = fork(serverPath, [dataDir, String(lifetimeMs), JSON.stringify(config)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv,
@@ -76,7 +96,8 @@ export function startBroker(ctx: BenchContext, name: string, config: Record<stri
     child.on('message', (message: unknown) => {
       if (isMessage(message) && message.type === 'listening') {
         clearTimeout(timer);
-        resolve({ port: message.port, stop });
+        const pid = child.pid ?? 0;
+        resolve({ port: message.port, pid, rssBytes: () => rssOf(pid), stop });
       }
     });
     child.once('exit', (code) => {

@@ -13,8 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { ApiKey as Api } from '../../src/protocol/generated/api-registry.js';
 import type { Measurement, Suite } from '../suite.js';
 import { FrameSplitter } from '../load/frame-splitter.js';
-import { AdminConnection, createTopic, requestFrame } from './broker-common.js';
-import { startBrokerProcess } from '../peers/broker-process.js';
+import { AdminConnection, createTopic, requestFrame, startBroker } from './broker-common.js';
 import { rdkafkaMissing, startRdkafkaClient } from '../peers/rdkafka.js';
 
 export const scaleTarget = 0.8;
@@ -52,7 +51,7 @@ export const scalePartitions: Suite = {
     const missing = rdkafkaMissing();
     const phaseMs = Math.max(300, Math.round(ctx.durationMs * 0.7));
     const lifetimeMs = ctx.durationMs * 10 + 90_000;
-    const broker = await startBrokerProcess(ctx, 'scale', lifetimeMs);
+    const broker = await startBroker(ctx, 'scale', {}, lifetimeMs);
     const sockets: Socket[] = [];
     const out: Measurement[] = [];
     const mb = (bytes: number): number => bytes / 1e6;

@@ -18,7 +18,7 @@ import { ApiKey as Api } from '../../src/protocol/generated/api-registry.js';
 import { buildRecordBatch } from '../../src/protocol/records/batch-builder.js';
 import type { Measurement, Suite } from '../suite.js';
 import { AdminConnection, createTopic } from './broker-common.js';
-import { rssOf } from '../peers/broker-process.js';
+import { rssOf } from './broker-common.js';
 
 export const startupTargets = { firstProduceMs: 500, idleRssMB: 100 } as const;
 
