@@ -24,6 +24,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import type { Suite } from '../suite.js';
 import { Broker } from '../../src/broker/embedded.js';
 import { ApiKey } from '../../src/protocol/generated/api-registry.js';
+import { ErrorCode } from '../../src/protocol/errors/error-codes.js';
 import { Writer } from '../../src/protocol/primitives/writer.js';
 import { encodeConsumerProtocolSubscription } from '../../src/protocol/generated/messages/consumer-protocol-subscription.js';
 import { encodeConsumerProtocolAssignment } from '../../src/protocol/generated/messages/consumer-protocol-assignment.js';
@@ -34,6 +35,7 @@ const MEMBERS = 10;
 const PARTITIONS = 100;
 const JOIN_V = 5;
 const SYNC_V = 3;
+const HEARTBEAT_V = 4;
 const ROUNDS_MIN = 5;
 
 function subscription(): Buffer {
@@ -105,7 +107,19 @@ async function rebalance(members: Member[], group: string, leaderFirst: Member |
   return { leader, generation: responses[0]!.generationId };
 }
 
-/** First join: KIP-394 hands out member ids, then the group forms. */
+/**
+ * First join: KIP-394 hands out member ids, then the group forms, with each
+ * member behaving as a real consumer does: it syncs as soon as its JoinGroup
+ * is answered (without waiting for the others), and heartbeats after a
+ * successful sync, rejoining when told REBALANCE_IN_PROGRESS. With
+ * group.initial.rebalance.delay.ms=0 the first generation may hold only the
+ * members whose joins arrived first; the late ones then trigger another
+ * rebalance that waits for the early ones to rejoin. (Holding the early
+ * members until everyone's JoinGroup was answered, as the timed rounds do,
+ * deadlocked there until their 30 s sessions expired and the coordinator
+ * rightly removed them: SyncGroup then failed with UNKNOWN_MEMBER_ID.)
+ * Done once every member has synced in the same generation.
+ */
 async function form(members: Member[], group: string): Promise<{ leader: Member; generation: number }> {
   await Promise.all(
     members.map(async (m) => {
@@ -113,7 +127,39 @@ async function form(members: Member[], group: string): Promise<{ leader: Member;
       m.memberId = first.memberId;
     }),
   );
-  return rebalance(members, group, null, 0);
+  /** Members whose SyncGroup succeeded and that have not been told to rejoin since: generation, and whether they lead it. */
+  const synced = new Map<Member, { generation: number; isLeader: boolean }>();
+  const formed = (): number | null => {
+    if (synced.size !== members.length) return null;
+    const generations = new Set([...synced.values()].map((x) => x.generation));
+    return generations.size === 1 ? [...generations][0]! : null;
+  };
+  const runMember = async (m: Member): Promise<void> => {
+    for (;;) {
+      const r = await join(m, group);
+      if (r.errorCode !== 0) throw new Error(`JoinGroup failed with ${r.errorCode}`);
+      m.memberId = r.memberId;
+      const isLeader = r.leader === r.memberId;
+      const assignments = isLeader ? rangeAssignment(r.members.map((x) => x.memberId)) : [];
+      const s = await m.client.send(ApiKey.SyncGroup, SYNC_V, { groupId: group, generationId: r.generationId, memberId: r.memberId, assignments });
+      if (s.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) continue;
+      if (s.errorCode !== 0) throw new Error(`SyncGroup failed with ${s.errorCode}`);
+      synced.set(m, { generation: r.generationId, isLeader });
+      for (;;) {
+        if (formed() !== null) return;
+        const hb = await m.client.send(ApiKey.Heartbeat, HEARTBEAT_V, { groupId: group, generationId: r.generationId, memberId: r.memberId, groupInstanceId: null });
+        if (hb.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) break;
+        if (hb.errorCode !== 0) throw new Error(`Heartbeat failed with ${hb.errorCode}`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      synced.delete(m);
+    }
+  };
+  await Promise.all(members.map((m) => runMember(m)));
+  const generation = formed();
+  const leader = [...synced].find(([, x]) => x.isLeader)?.[0];
+  if (generation === null || leader === undefined) throw new Error(`group ${group} did not form`);
+  return { leader, generation };
 }
 
 function median(xs: number[]): number {
