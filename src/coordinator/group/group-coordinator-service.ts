@@ -10,7 +10,7 @@
  * subset of the broker's own context, so this folder never imports the broker
  * layer; the group handlers pass their context in.
  */
-import type { Clock } from '../../platform/clock.js';
+import type { CoordinatorBrokerServices } from '../broker-services.js';
 import type { Random } from '../../platform/random.js';
 import { ErrorCode } from '../../protocol/errors/error-codes.js';
 import { errorByName, type KafkaErrorName } from '../../protocol/errors/index.js';
@@ -70,37 +70,7 @@ export interface OffsetsPartitionLog {
 }
 
 /** The broker services the group coordinator needs: a structural subset of the broker's context. */
-export interface GroupBrokerServices {
-  readonly nodeId: number;
-  readonly clock: Clock;
-  readonly config: { readonly raw: ReadonlyMap<string, string> };
-  readonly logger: {
-    info(fields: object, message: string): void;
-    warn(fields: object, message: string): void;
-    error(fields: object, message: string): void;
-  };
-  image(): {
-    topic(name: string):
-      | { readonly topicId: string; readonly partitions: ReadonlyArray<{ readonly leader: number; readonly leaderEpoch: number }> }
-      | undefined;
-  };
-  readonly replicas: {
-    partition(topicId: string, index: number): { readonly log: OffsetsPartitionLog; readonly leaderEpoch: number; notifyAppend(): void } | undefined;
-    readonly isStopping: boolean;
-  };
-  readonly controller: {
-    createTopics(
-      specs: ReadonlyArray<{
-        name: string;
-        numPartitions: number;
-        replicationFactor: number;
-        assignments: ReadonlyArray<{ partitionIndex: number; brokerIds: readonly number[] }>;
-        configs: ReadonlyMap<string, string>;
-      }>,
-      validateOnly: boolean,
-    ): Promise<ReadonlyArray<{ ok: boolean; name: string; message?: string }>>;
-  };
-}
+export type GroupBrokerServices = CoordinatorBrokerServices<OffsetsPartitionLog>;
 
 export interface GroupCoordinatorServiceOptions {
   /** Member ids need randomness; default Math.random. */

@@ -19,7 +19,7 @@ import { buildRecordBatch } from '../../protocol/records/batch-builder.js';
 import { decodeRecordBatches } from '../../protocol/records/batch-decoder.js';
 import { buildEndTxnMarkerBatch } from '../../protocol/records/control-record.js';
 import { StorageError } from '../../storage/errors.js';
-import type { Clock } from '../../platform/clock.js';
+import type { CoordinatorBrokerServices, HostedPartition as HostedTxnPartition } from '../broker-services.js';
 import { OFFSETS_TOPIC, type GroupCoordinatorService } from '../group/group-coordinator-service.js';
 import type { RequestContext as GroupRequestContext } from '../group/group-coordinator.js';
 import type { TxnOffsetCommitRequest } from '../../protocol/generated/messages/txn-offset-commit-request.js';
@@ -50,44 +50,12 @@ export interface TxnPartitionLog {
   flush(): Promise<void>;
 }
 
-interface HostedPartition {
-  readonly log: TxnPartitionLog;
-  readonly leaderEpoch: number;
-  notifyAppend(): void;
-}
+type HostedPartition = HostedTxnPartition<TxnPartitionLog>;
 
 /** The broker services the transaction coordinator needs: a structural subset of the broker's context. */
-export interface TxnBrokerServices {
-  readonly nodeId: number;
-  readonly clock: Clock;
+export type TxnBrokerServices = CoordinatorBrokerServices<TxnPartitionLog> & {
   readonly config: { readonly raw: ReadonlyMap<string, string>; readonly logDirs: readonly string[] };
-  readonly logger: {
-    info(fields: object, message: string): void;
-    warn(fields: object, message: string): void;
-    error(fields: object, message: string): void;
-  };
-  image(): {
-    topic(name: string):
-      | { readonly topicId: string; readonly partitions: ReadonlyArray<{ readonly leader: number; readonly leaderEpoch: number }> }
-      | undefined;
-  };
-  readonly replicas: {
-    partition(topicId: string, index: number): HostedPartition | undefined;
-    readonly isStopping: boolean;
-  };
-  readonly controller: {
-    createTopics(
-      specs: ReadonlyArray<{
-        name: string;
-        numPartitions: number;
-        replicationFactor: number;
-        assignments: ReadonlyArray<{ partitionIndex: number; brokerIds: readonly number[] }>;
-        configs: ReadonlyMap<string, string>;
-      }>,
-      validateOnly: boolean,
-    ): Promise<ReadonlyArray<{ ok: boolean; name: string; message?: string }>>;
-  };
-}
+};
 
 const services = new WeakMap<TxnBrokerServices, TransactionCoordinatorService>();
 
