@@ -818,6 +818,13 @@ export class GroupCoordinator {
 
   // ─── OffsetCommit ────────────────────────────────────────────────────────
 
+  /** The per-partition checks OffsetCommit and TxnOffsetCommit share: the partition exists, the metadata fits. */
+  private offsetCommitError(topic: string, partition: number, metadata: string | null): number {
+    if (this.topicPartitionExists !== undefined && !this.topicPartitionExists(topic, partition)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    if (metadata !== null && metadata.length > this.config.offsetMetadataMaxBytes) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
+    return ErrorCode.NONE;
+  }
+
   offsetCommit(ctx: RequestContext, request: OffsetCommitRequest, respond: (response: OffsetCommitResponseInput) => void): void {
     this.run(() => {
       const reply = this.deferred(respond);
@@ -851,12 +858,8 @@ export class GroupCoordinator {
       const errors = new Map<string, number>();
       for (const topic of request.topics) {
         for (const p of topic.partitions) {
-          let errorCode: number = ErrorCode.NONE;
-          if (this.topicPartitionExists !== undefined && !this.topicPartitionExists(topic.name, p.partitionIndex)) {
-            errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          } else if (p.committedMetadata !== null && p.committedMetadata.length > this.config.offsetMetadataMaxBytes) {
-            errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-          } else {
+          const errorCode = this.offsetCommitError(topic.name, p.partitionIndex, p.committedMetadata);
+          if (errorCode === ErrorCode.NONE) {
             const offset: StoredOffset = {
               offset: p.committedOffset,
               leaderEpoch: p.committedLeaderEpoch,
@@ -939,12 +942,8 @@ export class GroupCoordinator {
       const errors = new Map<string, number>();
       for (const topic of request.topics) {
         for (const p of topic.partitions) {
-          let errorCode: number = ErrorCode.NONE;
-          if (this.topicPartitionExists !== undefined && !this.topicPartitionExists(topic.name, p.partitionIndex)) {
-            errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          } else if (p.committedMetadata !== null && p.committedMetadata.length > this.config.offsetMetadataMaxBytes) {
-            errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-          } else {
+          const errorCode = this.offsetCommitError(topic.name, p.partitionIndex, p.committedMetadata);
+          if (errorCode === ErrorCode.NONE) {
             const offset: StoredOffset = {
               offset: p.committedOffset,
               leaderEpoch: p.committedLeaderEpoch,
