@@ -2,14 +2,41 @@
 import type { HistogramSummary } from '../load/histogram.js';
 
 export type RdkafkaJob =
-  | { kind: 'produce'; bootstrap: string; topic: string; messageBytes: number; acks: number; durationMs: number; keys?: number; conf?: Record<string, string | number | boolean> }
-  | { kind: 'consume'; bootstrap: string; topic: string; partitions: number; count: number; timeoutMs: number }
+  | {
+      kind: 'produce';
+      bootstrap: string;
+      topic: string;
+      messageBytes: number;
+      acks: number;
+      durationMs: number;
+      keys?: number;
+      conf?: Record<string, string | number | boolean>;
+      /** How acknowledged messages are counted: high-watermark growth without delivery reports (default), or per-message delivery reports. */
+      count?: 'watermark' | 'dr';
+      /** produce() calls between yields to the event loop (default 5000). */
+      loopBatch?: number;
+    }
+  | {
+      kind: 'consume';
+      bootstrap: string;
+      topic: string;
+      partitions: number;
+      count: number;
+      timeoutMs: number;
+      conf?: Record<string, string | number | boolean>;
+      /** Messages asked of each consume(n) call (default 10000). */
+      batch?: number;
+      /** consume(n) calls outstanding at once (default 2). */
+      inFlight?: number;
+    }
   | { kind: 'latency'; bootstrap: string; topic: string; messageBytes: number; acks: number; ratePerSec: number; durationMs: number; warmupMs: number };
 
 export interface ThroughputResult {
   messages: number;
   bytes: number;
   elapsedMs: number;
+  /** CPU time (user + system, all threads) the client process spent over elapsedMs. */
+  cpuMs?: number;
 }
 
 export interface LatencyResult {

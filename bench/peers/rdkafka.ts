@@ -41,7 +41,10 @@ function isMessage(value: unknown): value is RdkafkaChildMessage {
 
 /** Starts the client process; it exits by itself after lifetimeMs or when this process goes away. */
 export async function startRdkafkaClient(lifetimeMs: number): Promise<RdkafkaClient> {
-  const child: ChildProcess = fork(childPath, [String(lifetimeMs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+  // SAMSA_BENCH_CLIENT_CPU_PROF=<dir> profiles the client process (as SAMSA_BENCH_CPU_PROF does the broker).
+  const profileDir = process.env['SAMSA_BENCH_CLIENT_CPU_PROF'];
+  const execArgv = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `rdkafka-client-${Date.now()}.cpuprofile`] : [];
+  const child: ChildProcess = fork(childPath, [String(lifetimeMs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   let exited = false;
   const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
   let pending: { resolve(m: RdkafkaChildMessage): void; reject(e: Error): void } | null = null;

@@ -36,3 +36,24 @@ test('applying records makes a new image and leaves the old one as it was', () =
   assert.equal(removed.topicById(topicId), undefined);
   assert.throws(() => one.apply(topicRecords('orders', topicId, 1), 9), /created twice/);
 });
+
+test('partition records of one batch fill one array; a later batch copies it and leaves the older image alone', () => {
+  const one = MetadataImage.empty.apply(topicRecords('orders', topicId, 1000), 1000);
+  const partitions = one.topic('orders')!.partitions;
+  assert.equal(partitions.length, 1000);
+  assert.deepEqual(partitions.map((p) => p.partitionId), Array.from({ length: 1000 }, (_, i) => i));
+  assert.equal(one.topicById(topicId)!.partitions, partitions);
+  // A leader change and a new partition in a later batch.
+  const two = one.apply(
+    [
+      { type: 'Partition', data: { ...defaultPartitionRecord(), partitionId: 0, topicId, replicas: [1], isr: [1], leader: 1, leaderEpoch: 7 } },
+      { type: 'Partition', data: { ...defaultPartitionRecord(), partitionId: 1000, topicId, replicas: [1], isr: [1], leader: 1 } },
+    ],
+    1002,
+  );
+  assert.equal(two.partition('orders', 0)?.leaderEpoch, 7);
+  assert.equal(two.topic('orders')?.partitions.length, 1001);
+  assert.equal(one.partition('orders', 0)?.leaderEpoch, defaultPartitionRecord().leaderEpoch);
+  assert.equal(one.topic('orders')?.partitions.length, 1000);
+  assert.throws(() => one.apply([{ type: 'Partition', data: { ...defaultPartitionRecord(), partitionId: 1002, topicId, replicas: [1], isr: [1], leader: 1 } }], 1003), /out of order/);
+});

@@ -87,6 +87,11 @@ export class MetadataImage {
       n.set(topic.name, topic);
       i.set(topic.topicId, topic);
     };
+    // Partition arrays this apply() made itself and no image holds yet, so
+    // further Partition records of the same batch fill them in place: a
+    // topic's N records arrive in one batch, and copying the array for each
+    // made creating 1,000 partitions copy 500,000 entries.
+    const ownPartitions = new Map<string, PartitionImage[]>();
 
     for (const record of records) {
       switch (record.type) {
@@ -107,6 +112,7 @@ export class MetadataImage {
           const [n, i] = topics();
           const { name, topicId } = record.data;
           if (n.has(name) || i.has(topicId)) throw new Error(`metadata: topic ${name} (${topicId}) created twice`);
+          ownPartitions.delete(topicId);
           replaceTopic({ name, topicId, partitions: [], configs: new Map() });
           break;
         }
@@ -115,7 +121,11 @@ export class MetadataImage {
           const [, i] = topics();
           const topic = i.get(d.topicId);
           if (topic === undefined) throw new Error(`metadata: partition ${d.partitionId} of unknown topic id ${d.topicId}`);
-          const partitions = topic.partitions.slice();
+          let partitions = ownPartitions.get(d.topicId);
+          if (partitions === undefined) {
+            partitions = topic.partitions.slice();
+            ownPartitions.set(d.topicId, partitions);
+          }
           if (d.partitionId > partitions.length) throw new Error(`metadata: partition ${d.partitionId} of ${topic.name} out of order`);
           partitions[d.partitionId] = {
             partitionId: d.partitionId,
@@ -125,7 +135,7 @@ export class MetadataImage {
             replicas: d.replicas.slice(),
             isr: d.isr.slice(),
           };
-          replaceTopic({ ...topic, partitions });
+          if (topic.partitions !== partitions) replaceTopic({ ...topic, partitions });
           break;
         }
         case 'Config': {
@@ -152,6 +162,7 @@ export class MetadataImage {
           if (topic === undefined) throw new Error(`metadata: removal of unknown topic id ${record.data.topicId}`);
           i.delete(topic.topicId);
           n.delete(topic.name);
+          ownPartitions.delete(topic.topicId);
           break;
         }
         case 'FeatureLevel': {

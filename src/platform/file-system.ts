@@ -1,9 +1,11 @@
 /**
  * The file system as storage sees it. Writes, reads and namespace operations
- * are synchronous: on a page-cache-backed file they cost microseconds, and a
- * synchronous append keeps ordering trivial on the hot path. Only the calls
- * that really wait on the device (datasync, directory sync, whole-file
- * durable writes) and cold reads are asynchronous.
+ * are synchronous: on a page-cache-backed file they cost microseconds, and
+ * synchronous calls keep ordering trivial. The calls that really wait on the
+ * device (datasync, directory sync, whole-file durable writes), cold reads,
+ * and the bulk appends of segment files (writevAsync, see
+ * storage/write-behind-file.ts: tens of microseconds per 64 KiB that the
+ * event loop should not spend) are asynchronous.
  *
  * Every implementation reports failures as errors carrying a POSIX `code`
  * ('ENOENT', 'EIO', 'ENOSPC', ...), exactly like node:fs does, so callers can
@@ -31,6 +33,8 @@ export interface FileHandle {
   write(buf: Buffer, position: number): void;
   /** Writes the buffers back to back starting at `position`; all or throw. */
   writev(bufs: readonly Buffer[], position: number): void;
+  /** Same as writev, off the event loop; the buffers must not change until it settles. */
+  writevAsync(bufs: readonly Buffer[], position: number): Promise<void>;
   /** Reads up to `length` bytes; returns how many were read (short at end of file). */
   read(buf: Buffer, bufOffset: number, length: number, position: number): number;
   /** Same as read, off the event loop: for cold reads that may hit the device. */

@@ -60,6 +60,25 @@ class NodeFileHandle implements FileHandle {
     }
   }
 
+  writevAsync(bufs: readonly Buffer[], position: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const step = (pending: Buffer[], at: number): void => {
+        fs.writev(this.fd, pending, at, (err, written) => {
+          if (err) return reject(err);
+          // A short vectored write: continue from the first byte not written.
+          let rest = written;
+          let i = 0;
+          while (i < pending.length && rest >= pending[i]!.length) rest -= pending[i++]!.length;
+          if (i === pending.length) return resolve();
+          const remaining = pending.slice(i);
+          remaining[0] = remaining[0]!.subarray(rest);
+          step(remaining, at + written);
+        });
+      };
+      step(bufs as Buffer[], position);
+    });
+  }
+
   read(buf: Buffer, bufOffset: number, length: number, position: number): number {
     let done = 0;
     while (done < length) {

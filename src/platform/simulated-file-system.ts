@@ -429,10 +429,17 @@ class SimulatedFileHandle implements FileHandle {
     }
   }
 
+  async writevAsync(bufs: readonly Buffer[], position: number): Promise<void> {
+    // The bytes land a turn later, as a thread-pool write would; a crash before then loses them.
+    await Promise.resolve();
+    this.writev(bufs, position);
+  }
+
   read(buf: Buffer, bufOffset: number, length: number, position: number): number {
     this.check('read');
     this.fs.rawRead(this.path);
     const n = Math.max(0, Math.min(length, this.inode.length - position));
+    if (n === 0) return 0;
     this.inode.data.copy(buf, bufOffset, position, position + n);
     return n;
   }

@@ -23,6 +23,7 @@ import {
 import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, segmentFileName } from './file-names.js';
 import { IndexCorruptError, OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
+import { WriteBehindFile } from './write-behind-file.js';
 
 export interface SegmentSettings {
   indexIntervalBytes: number;
@@ -54,7 +55,14 @@ export interface SegmentRecovery {
 const RECOVERY_CHUNK_BYTES = 8 * 1024 * 1024;
 
 export class LogSegment {
-  readonly log: FileHandle;
+  /** The .log file; appends are written behind (write-behind-file.ts), reads see them at once. */
+  readonly log: WriteBehindFile;
+  /** Set by the owning log: a background write failed (the log goes offline). */
+  onWriteError: ((err: unknown) => void) | undefined;
+  /** Set by the owning log: the background write carrying this tag (the log's write sequence) is in the file. */
+  onWritten: ((tag: number) => void) | undefined;
+  /** The largest tag reported by onWritten (the owning log keeps it). */
+  writtenTag = -1;
   offsetIndex: OffsetIndex;
   timeIndex: TimeIndex;
   sizeBytes: number;
@@ -85,7 +93,10 @@ export class LogSegment {
     readonly createdMs: number,
     isNew: boolean,
   ) {
-    this.log = log;
+    this.log = new WriteBehindFile(log, {
+      onError: (err) => this.onWriteError?.(err),
+      onWritten: (tag) => this.onWritten?.(tag),
+    });
     this.sizeBytes = sizeBytes;
     this.syncedBytes = isNew ? 0 : sizeBytes;
     this.needsDirSync = isNew;
@@ -141,10 +152,19 @@ export class LogSegment {
 
   // -- append ----------------------------------------------------------------
 
-  /** Appends bytes at the end of the file. Throws on I/O error with nothing indexed. */
-  write(bytes: Buffer): void {
-    this.log.write(bytes, this.sizeBytes);
+  /**
+   * Appends bytes at the end of the file: readable at once, in the file once
+   * `onWritten` reports `tag`. Throws (with nothing indexed) when the file
+   * already failed; a later failure reaches `onWriteError`.
+   */
+  write(bytes: Buffer, tag = -1): void {
+    this.log.write(bytes, this.sizeBytes, tag);
     this.sizeBytes += bytes.length;
+  }
+
+  /** True while appended bytes are still on their way to the file. */
+  get writing(): boolean {
+    return this.log.busy;
   }
 
   /** Records one batch that `write` just stored, keeping the sparse indexes. */
@@ -456,10 +476,17 @@ export class LogSegment {
     }
   }
 
+  /** Closes the file once its queued writes are in it. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.log.close();
+  }
+
+  /** Closes dropping writes not yet started (a simulated crash, a deleted partition). */
+  abandon(): void {
+    this.closed = true;
+    this.log.abandon();
   }
 
   /** Renames all files of this segment with an extra suffix (e.g. '.deleted'). */

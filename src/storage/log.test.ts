@@ -228,9 +228,13 @@ test('an I/O error takes only that log offline', async () => {
     return l;
   })();
   log.appendAsLeader(batch(1, 'ok'), 0);
+  await log.whenWritten();
   h.fs.inject({ op: 'write', code: 'ENOSPC', pathIncludes: '/t-0/', count: 1 });
   let offlineSeen = 0;
-  assert.throws(() => log.appendAsLeader(batch(1, 'fails'), 0), (e: unknown) => e instanceof LogOfflineError && e.kafkaError === 'KAFKA_STORAGE_ERROR');
+  // The bytes are written off the event loop: the append is taken, the write failure arrives after.
+  log.appendAsLeader(batch(1, 'fails'), 0);
+  await assert.rejects(log.whenWritten()!, (e: unknown) => e instanceof LogOfflineError && e.kafkaError === 'KAFKA_STORAGE_ERROR');
+  assert.throws(() => log.appendAsLeader(batch(1, 'after'), 0), LogOfflineError);
   offlineSeen++;
   assert.ok(log.isOffline);
   assert.equal(errorCode(log.offlineReason?.cause), 'ENOSPC');
@@ -244,7 +248,7 @@ test('an I/O error takes only that log offline', async () => {
   healthy.appendAsLeader(batch(1, 'x'), 0);
   await assert.rejects(healthy.flush(), LogOfflineError);
   assert.equal(offlineSeen, 1);
-  // Reopening recovers: the acknowledged (flushed) record is there.
+  // Reopening recovers: the acknowledged (written) record is there.
   log.closeAbruptly();
   const again = await h.open();
   assert.deepEqual((await readAll(again)).map((v) => v.value), ['ok-0']);
@@ -302,4 +306,25 @@ test('property: any append/truncate/reopen sequence reads back what a model pred
     ),
     { numRuns: 60 },
   );
+});
+
+test('appends are readable at once and written behind: writtenEndOffset and whenWritten follow the file', async () => {
+  // No tail cache: the read below goes through the segment while its bytes are still queued.
+  const h = harness({ 'samsa.tail.cache.bytes': 0 });
+  const log = await h.open();
+  let advanced = 0;
+  log.onWrittenAdvance(() => advanced++);
+  assert.equal(log.whenWritten(), undefined, 'nothing pending: no promise');
+  log.appendAsLeader(batch(3, 'a'), 0);
+  log.appendAsLeader(batch(2, 'b'), 0);
+  assert.equal(log.logEndOffset, 5);
+  assert.equal(log.writtenEndOffset, 0, 'the bytes are still on their way to the file');
+  // Readers see them already (a consumer is held back by the high watermark, not by the log).
+  assert.deepEqual(values((await log.read(0, { maxBytes: 1 << 20 })).chunks).map((v) => v.value), ['a-0', 'a-1', 'a-2', 'b-0', 'b-1']);
+  await log.whenWritten();
+  assert.equal(log.writtenEndOffset, 5);
+  assert.ok(advanced >= 1);
+  const file = h.fs.readFile(`${h.dir}/00000000000000000000.log`);
+  assert.ok(file.length > 0 && file.length === log.sizeBytes, 'the file holds every appended byte');
+  await log.close();
 });

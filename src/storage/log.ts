@@ -3,15 +3,19 @@
  * Kafka's format on disk.
  *
  * Hot path. `append*` takes batches the broker already validated, writes the
- * base offsets (8 bytes in place, no CRC change), writes the bytes with one
- * positional write, updates the in-memory sparse indexes and the tail cache,
- * and returns the assigned offsets synchronously: the bytes are in the page
- * cache, not yet durable. `flush(offset)` is the group commit: every caller
+ * base offsets (8 bytes in place, no CRC change), queues the bytes for the
+ * segment file (written off the event loop, several appends per vectored
+ * write: write-behind-file.ts), updates the in-memory sparse indexes and the
+ * tail cache, and returns the assigned offsets synchronously. Reads see the
+ * bytes at once; `whenWritten()` resolves once they are in the page cache
+ * (what acks=1 waits for). `flush(offset)` is the group commit: every caller
  * waiting while an fdatasync runs is served by the next single fdatasync.
  *
  * Offsets this log tracks (the high watermark is the replica manager's):
  *   logStartOffset  first offset a reader may ask for
  *   logEndOffset    next offset to be assigned
+ *   writtenEndOffset everything below it is in the file (survives the
+ *                   process dying, not a power cut)
  *   durableOffset   everything below it survived an fdatasync
  *   recoveryPoint   everything below it is synced with trusted index files;
  *                   recovery after a crash rescans from the segment holding it
@@ -150,6 +154,14 @@ export interface TimestampLookup {
   leaderEpoch: number;
 }
 
+/** One append queued behind the event loop: offsets [start, end) in `segment`, tagged `sequence`. */
+interface UnwrittenAppend {
+  sequence: number;
+  start: number;
+  end: number;
+  segment: LogSegment;
+}
+
 interface FlushWaiter {
   offset: number;
   resolve: () => void;
@@ -211,6 +223,12 @@ export class Log {
   private readonly onOffline: ((log: Log, err: LogOfflineError) => void) | undefined;
 
   private flushWaiters: FlushWaiter[] = [];
+  /** Appends whose bytes are still on their way to the file, oldest first (see writtenEndOffset). */
+  private unwritten: UnwrittenAppend[] = [];
+  private writeSequence = 0;
+  /** Waiters for offsets to be in the file: acks=1 produce. */
+  private writtenWaiters: FlushWaiter[] = [];
+  private writtenListener: (() => void) | undefined;
   private syncRunning = false;
   private unflushedMessages = 0;
   private lastFlushMonoMs: number;
@@ -233,6 +251,7 @@ export class Log {
     this.clock = opts.clock;
     this.scheduler = opts.scheduler;
     this.segments = segments;
+    for (const seg of segments) this.adopt(seg);
     this.leaderEpochCache = epochCache;
     this.onOffline = opts.onOffline;
     const last = segments[segments.length - 1]!;
@@ -432,6 +451,64 @@ export class Log {
     return this.syncedOffset;
   }
 
+  /**
+   * Offsets below this are in the file (the page cache): they survive the
+   * process dying. Appends are written off the event loop, so this trails
+   * the log end by what is in flight; a single-replica high watermark must
+   * not pass it, or a consumer could see records a crash then loses.
+   */
+  get writtenEndOffset(): number {
+    return this.unwritten.length > 0 ? this.unwritten[0]!.start : this.nextOffset;
+  }
+
+  /** `listener` runs whenever writtenEndOffset moves forward (fetch long polls wake on it). */
+  onWrittenAdvance(listener: (() => void) | undefined): void {
+    this.writtenListener = listener;
+  }
+
+  /**
+   * Resolves once every append made before the call is in the file; undefined
+   * when it already is (no promise on the fast path). Rejects when the log
+   * goes offline first.
+   */
+  whenWritten(): Promise<void> | undefined {
+    if (this.offlineError !== undefined) return Promise.reject(this.offlineError);
+    const offset = this.nextOffset;
+    if (this.writtenEndOffset >= offset) return undefined;
+    return new Promise<void>((resolve, reject) => this.writtenWaiters.push({ offset, resolve, reject }));
+  }
+
+  /** Wires a segment's background-write reports to this log. */
+  private adopt(seg: LogSegment): LogSegment {
+    seg.onWriteError = (err) => this.goOffline(err);
+    seg.onWritten = (tag) => {
+      seg.writtenTag = tag;
+      this.advanceWritten();
+    };
+    return seg;
+  }
+
+  /** Drops appends their segments have reported written; wakes whoever waits. */
+  private advanceWritten(): void {
+    let moved = false;
+    while (this.unwritten.length > 0) {
+      const first = this.unwritten[0]!;
+      if (first.sequence > first.segment.writtenTag) break;
+      this.unwritten.shift();
+      moved = true;
+    }
+    if (!moved) return;
+    const written = this.writtenEndOffset;
+    if (this.writtenWaiters.length > 0) {
+      const done: FlushWaiter[] = [];
+      const waiting: FlushWaiter[] = [];
+      for (const w of this.writtenWaiters) (w.offset <= written ? done : waiting).push(w);
+      this.writtenWaiters = waiting;
+      for (const w of done) w.resolve();
+    }
+    this.writtenListener?.();
+  }
+
   get isOffline(): boolean {
     return this.offlineError !== undefined;
   }
@@ -485,8 +562,9 @@ export class Log {
     if (this.offlineError !== undefined) return this.offlineError;
     const offline = new LogOfflineError(this.dir, err);
     this.offlineError = offline;
-    const waiters = this.flushWaiters;
+    const waiters = [...this.flushWaiters, ...this.writtenWaiters];
     this.flushWaiters = [];
+    this.writtenWaiters = [];
     for (const w of waiters) w.reject(offline);
     this.onOffline?.(this, offline);
     return offline;
@@ -627,7 +705,9 @@ export class Log {
     // Write, then index: a failed write leaves indexes and offsets untouched.
     const segment = this.active;
     const startPosition = segment.sizeBytes;
-    this.io(() => segment.write(records));
+    const sequence = ++this.writeSequence;
+    this.io(() => segment.write(records, sequence));
+    this.unwritten.push({ sequence, start: firstOffset, end: lastOffset + 1, segment });
     let epochSeen = -2;
     for (let p = 0; p < records.length; ) {
       const size = LOG_OVERHEAD_BYTES + records.readInt32BE(p + BATCH_LENGTH_AT);
@@ -689,7 +769,7 @@ export class Log {
     this.checkUsable();
     const old = this.active;
     if (old.isEmpty && old.baseOffset === baseOffset) return;
-    const segment = this.io(() => LogSegment.create(this.fs, this.dir, baseOffset, segmentSettings(this.config), nowMs));
+    const segment = this.adopt(this.io(() => LogSegment.create(this.fs, this.dir, baseOffset, segmentSettings(this.config), nowMs)));
     old.onBecomeInactive();
     if (old.isEmpty) {
       // Replace an empty active segment rather than leave a hole-less empty one behind.
@@ -1146,7 +1226,7 @@ export class Log {
       const old = this.segments;
       this.segments = [];
       for (const seg of old) this.retire(seg);
-      this.segments.push(LogSegment.create(this.fs, this.dir, offset, segmentSettings(this.config), nowMs));
+      this.segments.push(this.adopt(LogSegment.create(this.fs, this.dir, offset, segmentSettings(this.config), nowMs)));
     });
     this.nextOffset = offset;
     this.startOffset = offset;
@@ -1166,6 +1246,11 @@ export class Log {
 
   private afterTruncate(newEnd: number): void {
     this.nextOffset = newEnd;
+    // Appends past the cut are gone; the ones before it still count when their writes land.
+    this.unwritten = this.unwritten.filter((u) => u.start < newEnd);
+    for (const u of this.unwritten) if (u.end > newEnd) u.end = newEnd;
+    for (const w of this.writtenWaiters) if (w.offset > newEnd) w.offset = newEnd;
+    this.advanceWritten();
     if (this.startOffset > newEnd) this.startOffset = newEnd;
     if (this.recoveryPointOffset > newEnd) this.recoveryPointOffset = newEnd;
     if (this.syncedOffset > newEnd) this.syncedOffset = newEnd;
@@ -1283,8 +1368,9 @@ export class Log {
   }
 
   private rejectWaiters(err: unknown): void {
-    const waiters = this.flushWaiters;
+    const waiters = [...this.flushWaiters, ...this.writtenWaiters];
     this.flushWaiters = [];
+    this.writtenWaiters = [];
     for (const w of waiters) w.reject(err);
   }
 
@@ -1294,7 +1380,7 @@ export class Log {
     this.rejectWaiters(new StorageError('KAFKA_STORAGE_ERROR', `log ${this.dir} closed before the flush`));
     for (const seg of this.segments) {
       try {
-        seg.close();
+        seg.abandon();
       } catch {
         // The handle is already unusable; nothing more to release.
       }
@@ -1343,7 +1429,7 @@ export class Log {
     for (let i = 0; i < old.length; i++) if (this.segments[first + i] !== old[i]) return false;
     this.io(() => {
       renameToFinal();
-      this.segments.splice(first, old.length, replacement);
+      this.segments.splice(first, old.length, this.adopt(replacement));
       // Cached batches of the replaced range are pre-compaction bytes: serve the cleaned ones.
       this.tail.dropBelow(this.segments[first + 1]!.baseOffset);
       for (const seg of old) this.retire(seg, seg.baseOffset === replacement.baseOffset);

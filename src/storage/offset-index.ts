@@ -10,6 +10,9 @@
  */
 export const OFFSET_INDEX_ENTRY_BYTES = 8;
 
+/** Entries an offset or time index allocates room for before its first growth. */
+export const INDEX_INITIAL_ENTRIES = 16;
+
 export interface OffsetPosition {
   offset: number;
   position: number;
@@ -26,11 +29,19 @@ export class OffsetIndex {
   /** Entries already in the file; the file is rewritten from here on the next persist. */
   persistedEntries = 0;
 
+  /**
+   * @param initialEntries room allocated now; the arrays double as entries
+   *   arrive. Small by default: a broker holds one index per partition even
+   *   when the partition is idle (1,000 partitions × 1,024 preallocated
+   *   entries were 8 MB), and one entry per `index.interval.bytes` appended
+   *   makes growth rare.
+   */
   constructor(
     readonly baseOffset: number,
     readonly maxEntries: number,
+    initialEntries = INDEX_INITIAL_ENTRIES,
   ) {
-    const initial = Math.min(Math.max(maxEntries, 1), 1024);
+    const initial = Math.min(Math.max(maxEntries, 1), Math.max(initialEntries, 1));
     this.relOffsets = new Int32Array(initial);
     this.positions = new Int32Array(initial);
   }
@@ -151,7 +162,7 @@ export class OffsetIndex {
     let n = data.length / OFFSET_INDEX_ENTRY_BYTES;
     while (n > 1 && data.readBigInt64BE((n - 1) * OFFSET_INDEX_ENTRY_BYTES) === 0n) n--;
     if (n === 1 && data.readBigInt64BE(0) === 0n && segmentBytes === 0) n = 0;
-    const index = new OffsetIndex(baseOffset, Math.max(maxEntries, n));
+    const index = new OffsetIndex(baseOffset, Math.max(maxEntries, n), n);
     for (let i = 0; i < n; i++) {
       const rel = data.readInt32BE(i * 8);
       const position = data.readInt32BE(i * 8 + 4);

@@ -5,7 +5,7 @@
  * has a larger timestamp", so a lookup for T starts at the entry with the
  * largest timestamp <= T and scans forward.
  */
-import { IndexCorruptError } from './offset-index.js';
+import { INDEX_INITIAL_ENTRIES, IndexCorruptError } from './offset-index.js';
 
 export const TIME_INDEX_ENTRY_BYTES = 12;
 
@@ -20,11 +20,13 @@ export class TimeIndex {
   private count = 0;
   persistedEntries = 0;
 
+  /** @param initialEntries room allocated now; grows by doubling (see OffsetIndex). */
   constructor(
     readonly baseOffset: number,
     readonly maxEntries: number,
+    initialEntries = INDEX_INITIAL_ENTRIES,
   ) {
-    const initial = Math.min(Math.max(maxEntries, 1), 512);
+    const initial = Math.min(Math.max(maxEntries, 1), Math.max(initialEntries, 1));
     this.timestamps = new Float64Array(initial);
     this.relOffsets = new Int32Array(initial);
   }
@@ -124,7 +126,7 @@ export class TimeIndex {
     let n = data.length / TIME_INDEX_ENTRY_BYTES;
     const isZero = (i: number): boolean => data.readBigInt64BE(i * 12) === 0n && data.readInt32BE(i * 12 + 8) === 0;
     while (n > 0 && isZero(n - 1)) n--;
-    const index = new TimeIndex(baseOffset, Math.max(maxEntries, n));
+    const index = new TimeIndex(baseOffset, Math.max(maxEntries, n), n);
     for (let i = 0; i < n; i++) {
       const timestamp = data.readInt32BE(i * 12) * 4294967296 + data.readUInt32BE(i * 12 + 4);
       const rel = data.readInt32BE(i * 12 + 8);

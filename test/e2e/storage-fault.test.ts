@@ -34,6 +34,7 @@ function faultyHandle(inner: FileHandle): FileHandle {
     path: inner.path,
     write: (buf, position) => (faulty() ? (() => { throw eio(inner.path); })() : inner.write(buf, position)),
     writev: (bufs, position) => (faulty() ? (() => { throw eio(inner.path); })() : inner.writev(bufs, position)),
+    writevAsync: (bufs, position) => (faulty() ? Promise.reject(eio(inner.path)) : inner.writevAsync(bufs, position)),
     read: (buf, off, len, pos) => inner.read(buf, off, len, pos),
     readAsync: (buf, off, len, pos) => inner.readAsync(buf, off, len, pos),
     datasync: () => (faulty() ? Promise.reject(eio(inner.path)) : inner.datasync()),

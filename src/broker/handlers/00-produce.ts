@@ -23,11 +23,10 @@
  *    as Kafka's LogValidator sets it, so the time index finds the batch.
  * LogAppendTime topics skip the timestamp checks; the log stamps the time.
  *
- * Appends happen synchronously, in request order, before anything awaits,
- * except while an acks=all group commit of that partition is syncing: then
- * they are held and written right after it, in order (see
- * replica/group-commit.ts). acks=1 answers after the append; acks=-1 after
- * the group-committed fdatasync of every partition written; acks=0 gets no
+ * Appends happen synchronously, in request order, before anything awaits;
+ * storage writes their bytes to the file off the event loop. acks=1 answers
+ * once every partition's bytes are in the file; acks=-1 after the
+ * group-committed fdatasync of every partition written; acks=0 gets no
  * response, and when a partition failed the connection is closed instead, as
  * Kafka does, so the client notices and refreshes its metadata.
  *
@@ -64,7 +63,6 @@ import { StorageError } from '../../storage/errors.js';
 import { topicConfigValue } from '../config/topic-config.js';
 import type { Partition } from '../replica/replica-manager.js';
 import type { AppendResult } from '../replica/partition-log.js';
-import { groupCommitFor } from '../replica/group-commit.js';
 import type { MetadataImage } from '../../metadata/image.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
@@ -248,9 +246,8 @@ export const produceHandler = defineHandler({
     const image = ctx.broker.image();
     const logger = ctx.broker.logger;
     let failed = false;
-    /** Partitions whose append waits behind a group commit, with where to put the answer. */
-    const held: Array<Promise<void>> = [];
-    const written = new Set<Partition>();
+    /** Partitions appended to, each with its answer (which a failed write or flush turns into an error). */
+    const appendedTo: Array<{ partition: Partition; response: PartitionResponse }> = [];
 
     const appendFailure = (index: number, partition: Partition, err: unknown): PartitionResponse => {
       failed = true;
@@ -261,7 +258,7 @@ export const produceHandler = defineHandler({
 
     const responses: ProduceResponseTopicProduceResponseInput[] = request.topicData.map((topicData) => {
       const topic = image.topic(topicData.name);
-      const partitionResponses: PartitionResponse[] = topicData.partitionData.map((data, slot): PartitionResponse => {
+      const partitionResponses: PartitionResponse[] = topicData.partitionData.map((data): PartitionResponse => {
         const refuse = (errorCode: number): PartitionResponse => {
           failed = true;
           return failure(data.index, errorCode);
@@ -277,75 +274,39 @@ export const produceHandler = defineHandler({
           failed = true;
           return prepared;
         }
-        const { batch } = prepared;
-        const run = (): AppendResult => {
-          const result = partition.log.append(batch, partition.leaderEpoch);
-          partition.notifyAppend();
-          return result;
-        };
-        let result: AppendResult | Promise<AppendResult>;
+        let response: PartitionResponse;
         try {
-          result = groupCommitFor(partition.log).append(run);
+          response = appended(data.index, partition.log.append(prepared.batch, partition.leaderEpoch));
         } catch (err) {
           return appendFailure(data.index, partition, err);
         }
-        if (result instanceof Promise) {
-          const placeholder = failure(data.index, ErrorCode.NONE);
-          held.push(
-            result.then(
-              (r) => {
-                partitionResponses[slot] = appended(data.index, r);
-                written.add(partition);
-              },
-              (err: unknown) => {
-                partitionResponses[slot] = appendFailure(data.index, partition, err);
-              },
-            ),
-          );
-          return placeholder;
-        }
-        written.add(partition);
-        return appended(data.index, result);
+        appendedTo.push({ partition, response });
+        return response;
       });
       return { name: topicData.name, partitionResponses };
     });
 
     const result = { responses, throttleTimeMs: 0 };
-    const finish = (): typeof result | null => {
-      if (acks === 0) {
-        if (failed) throw new CloseConnection('an acks=0 produce failed');
-        return null;
-      }
-      return result;
-    };
-    if (held.length === 0 && (acks !== -1 || written.size === 0)) return finish();
-    return Promise.all(held).then(async () => {
-      if (acks === -1 && written.size > 0) {
-        const flushFailed = new Set<Partition>();
-        await Promise.all(
-          [...written].map((partition) =>
-            groupCommitFor(partition.log)
-              .durable()
-              .catch((err: unknown) => {
-                logger.error({ err, topic: partition.topic, partition: partition.index }, 'flush failed');
-                flushFailed.add(partition);
-              }),
-          ),
-        );
-        if (flushFailed.size > 0) {
-          for (const t of responses) {
-            for (const p of t.partitionResponses) {
-              const partition = [...flushFailed].find((f) => f.topic === t.name && f.index === p.index);
-              if (partition !== undefined && p.errorCode === ErrorCode.NONE) {
-                p.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
-                p.baseOffset = -1n;
-              }
-            }
-          }
-        }
-      }
-      return finish();
-    });
+    if (acks === 0) {
+      if (failed) throw new CloseConnection('an acks=0 produce failed');
+      return null;
+    }
+    // acks=1: the bytes are in the file (they survive the process dying); acks=all: fdatasync'ed
+    // (group-committed by the log: appends arriving during a sync share the next one).
+    const waits: Array<Promise<void>> = [];
+    for (const { partition, response } of appendedTo) {
+      const wait = acks === -1 ? partition.log.flush() : partition.log.whenWritten();
+      if (wait === undefined) continue;
+      waits.push(
+        wait.catch((err: unknown) => {
+          logger.error({ err, topic: partition.topic, partition: partition.index }, acks === -1 ? 'flush failed' : 'write failed');
+          response.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+          response.baseOffset = -1n;
+        }),
+      );
+    }
+    if (waits.length === 0) return result;
+    return Promise.all(waits).then(() => result);
   },
   errorResponse(request, errorCode) {
     return {

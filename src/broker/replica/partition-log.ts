@@ -35,7 +35,11 @@ export interface TimestampLookup {
 export interface PartitionLog {
   readonly logStartOffset: number;
   readonly logEndOffset: number;
-  /** With a single replica in the ISR, the high watermark is the log end offset. */
+  /**
+   * With a single replica in the ISR, the high watermark is the log end
+   * offset once the appended bytes are in the file (storage writes them off
+   * the event loop): consumers never see what a crash could still lose.
+   */
   readonly highWatermark: number;
   /** Below the first open transaction, at most the high watermark: where read_committed consumers stop. */
   readonly lastStableOffset: number;
@@ -57,4 +61,11 @@ export interface PartitionLog {
   maxTimestamp(): TimestampLookup | undefined;
   /** Resolves once every append made before the call is durable (group commit). */
   flush(): Promise<void>;
+  /**
+   * Resolves once every append made before the call is in the file (the page
+   * cache, not yet durable): what acks=1 waits for. Undefined when it already is.
+   */
+  whenWritten(): Promise<void> | undefined;
+  /** Calls `listener` whenever the high watermark moves forward. */
+  onHighWatermarkAdvance(listener: () => void): void;
 }

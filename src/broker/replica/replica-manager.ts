@@ -30,7 +30,10 @@ export class Partition {
     readonly index: number,
     readonly log: PartitionLog,
     public leaderEpoch: number,
-  ) {}
+  ) {
+    // Fetches wait for the high watermark, which moves when appended bytes reach the file.
+    log.onHighWatermarkAdvance(() => this.notifyAppend());
+  }
 
   /** Calls `wake` once, on the next append; returns a function that cancels it. */
   onNextAppend(wake: () => void): () => void {

@@ -1,6 +1,6 @@
 /**
  * PartitionLog on src/storage's Log. The only work done here is shaping:
- * the high watermark (the log end: one replica). Reads pass the log's
+ * the high watermark (the written log end: one replica). Reads pass the log's
  * chunks through untouched; the generated Fetch encoder writes them under
  * one length without joining them.
  */
@@ -19,7 +19,7 @@ export class StoragePartitionLog implements PartitionLog {
   }
 
   get highWatermark(): number {
-    return this.log.logEndOffset;
+    return this.log.writtenEndOffset;
   }
 
   get lastStableOffset(): number {
@@ -55,5 +55,13 @@ export class StoragePartitionLog implements PartitionLog {
 
   flush(): Promise<void> {
     return this.log.flush();
+  }
+
+  whenWritten(): Promise<void> | undefined {
+    return this.log.whenWritten();
+  }
+
+  onHighWatermarkAdvance(listener: () => void): void {
+    this.log.onWrittenAdvance(listener);
   }
 }
