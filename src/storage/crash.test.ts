@@ -1,5 +1,6 @@
 /**
- * The real crash test: a child process appends with fsync-before-ack and
+ * The real crash test: a child process appends, acknowledging after the
+ * fdatasync (acks=all) or after the background write (acks=1), and
  * reports every acknowledged offset; we SIGKILL it at seeded random moments,
  * reopen the log and check that every acknowledged record is present, intact
  * and in order, and that nothing follows a torn tail.
