@@ -109,7 +109,7 @@ export class WriteBehindFile {
   datasync(): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(Object.assign(new Error(`EBADF: fdatasync '${this.path}'`), { code: 'EBADF' }));
-    if (!this.busy) return this.file.datasync();
+    // Always through the queue, so a close or truncate can never overtake a running sync.
     return new Promise<void>((resolve, reject) => this.enqueue({ kind: 'sync', resolve, reject }));
   }
 
