@@ -8,7 +8,7 @@
  * request and per record can be compared across partition counts.
  *
  *   node dist/bench/tools/produce-shape-probe.js [--partitions 6,1000] [--records 30]
- *     [--per-request 1] [--ms 3000] [--idle 0] [--connections 1] [--in-flight 32]
+ *     [--per-request 1] [--ms 3000] [--idle 0] [--connections 1] [--in-flight 32] [--acks 1]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   const idle = Number(arg('idle', '0'));
   const connections = Number(arg('connections', '1'));
   const inFlight = Number(arg('in-flight', '32'));
+  const acks = Number(arg('acks', '1'));
   const tmpDir = mkdtempSync(join(tmpdir(), 'shape-probe-'));
   const ctx = { durationMs, quick: false, tmpDir, log: (m: string) => process.stderr.write(`${m}\n`) };
   const broker = await startBroker(ctx, 'shape', {}, 600_000);
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
           partitionData.push({ index: partition, records: buildRecordBatch({ records }) });
           partition = (partition + 1) % n;
         }
-        frames.push(requestFrame(Api.Produce, 9, { acks: 1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData }] }, f + 1));
+        frames.push(requestFrame(Api.Produce, 9, { acks, timeoutMs: 30_000, topicData: [{ name: topic, partitionData }] }, f + 1));
       }
       // One request by hand first: the answer must carry no error.
       const answer = decodeResponse(Api.Produce, 9, await admin.sendFrame(frames[0]!));
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
       const requests = (r.requestsPerSec * wallMs) / 1000;
       const recordsPerSec = r.requestsPerSec * perRequest * recordsPerBatch;
       process.stdout.write(
-        `p${n}, ${perRequest} partition(s) x ${recordsPerBatch} records per request: ${Math.round(r.requestsPerSec).toLocaleString('en-US')} req/s, ${Math.round(recordsPerSec).toLocaleString('en-US')} records/s; broker CPU ${((cpu / requests) * 1000).toFixed(1)} us/request, ${((cpu / (requests * perRequest * recordsPerBatch)) * 1000).toFixed(2)} us/record, util ${((cpu / wallMs) * 100).toFixed(0)}%; p50 ${r.latencyUs?.p50.toFixed(0)} us\n`,
+        `acks ${acks}, p${n}, ${perRequest} partition(s) x ${recordsPerBatch} records per request: ${Math.round(r.requestsPerSec).toLocaleString('en-US')} req/s, ${Math.round(recordsPerSec).toLocaleString('en-US')} records/s; broker CPU ${((cpu / requests) * 1000).toFixed(1)} us/request, ${((cpu / (requests * perRequest * recordsPerBatch)) * 1000).toFixed(2)} us/record, util ${((cpu / wallMs) * 100).toFixed(0)}%; p50 ${r.latencyUs?.p50.toFixed(0)} us\n`,
       );
     }
     admin.close();
