@@ -8,7 +8,7 @@
  *
  * --wait reports once more after S seconds without traffic.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +41,8 @@ async function report(label: string, per = 1): Promise<void> {
   const m = process.memoryUsage();
   const mb = (b: number): string => (b / 1e6).toFixed(1).padStart(7);
   const kb = (b: number): string => ((b / per) / 1e3).toFixed(1).padStart(6);
-  let line = `${label.padEnd(28)} rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} arrayBuffers ${mb(m.arrayBuffers)} external ${mb(m.external)} MB`;
+  const fds = readdirSync('/proc/self/fd').length;
+  let line = `${label.padEnd(28)} fds ${fds} rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} arrayBuffers ${mb(m.arrayBuffers)} external ${mb(m.external)} MB`;
   if (last && per > 1) {
     line += `\n${''.padEnd(28)} per item: rss ${kb(m.rss - last.rss)} heap ${kb(m.heapUsed - last.heapUsed)} arrayBuffers ${kb(m.arrayBuffers - last.arrayBuffers)} external ${kb(m.external - last.external)} KB`;
   }
