@@ -8,6 +8,12 @@ import type { LatencyResult, RdkafkaJob } from './rdkafka-jobs.js';
  * (performance.now(), both ends in this process); a flowing consumer records
  * receive − send. linger.ms=0 and a long-poll fetch, as a latency-minded user
  * would configure librdkafka.
+ *
+ * `acks` goes in the producer's topic configuration: node-rdkafka always
+ * installs a default topic configuration of its own (the second constructor
+ * argument), which replaces topic-level properties given with the global
+ * ones, so `acks` there was silently librdkafka's default, -1 (seen at the
+ * broker: every Produce request of the "acks=1" phase carried acks=-1).
  */
 export async function latency(job: Extract<RdkafkaJob, { kind: 'latency' }>): Promise<LatencyResult> {
   const consumer = await connected(
@@ -25,7 +31,7 @@ export async function latency(job: Extract<RdkafkaJob, { kind: 'latency' }>): Pr
     ),
   );
   const producer = await connected(
-    new kafka.Producer({ 'bootstrap.servers': job.bootstrap, acks: job.acks, 'linger.ms': 0, 'socket.nagle.disable': true }),
+    new kafka.Producer({ 'bootstrap.servers': job.bootstrap, 'linger.ms': 0, 'socket.nagle.disable': true }, { acks: job.acks }),
   );
   producer.setPollInterval(50);
   const histogram = new Histogram();
