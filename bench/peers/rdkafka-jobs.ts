@@ -26,8 +26,6 @@ export type RdkafkaJob =
       conf?: Record<string, string | number | boolean>;
       /** Messages asked of each consume(n) call (default 10000). */
       batch?: number;
-      /** consume(n) calls outstanding at once (default 2). */
-      inFlight?: number;
     }
   | { kind: 'latency'; bootstrap: string; topic: string; messageBytes: number; acks: number; ratePerSec: number; durationMs: number; warmupMs: number };
 

@@ -20,9 +20,8 @@ async function highWatermarks(producer: OffsetsProducer, topic: string, partitio
  * Produces as fast as librdkafka takes messages for durationMs, then flushes.
  *
  * Counting (job.count):
- * - 'watermark' (default): no delivery reports at all (librdkafka's DR mode
- *   off), as a throughput-minded user who does not need per-message
- *   confirmation runs it; acknowledged messages are counted at the broker as
+ * - 'watermark' (default): no delivery reports in JS, as a throughput-minded
+ *   user who does not need per-message confirmation runs it; acknowledged messages are counted at the broker as
  *   the growth of the partitions' high watermarks between the start and the
  *   end of flush(). A high watermark only moves past a message once the
  *   broker has acknowledged it, and the job fails unless that growth equals
@@ -32,24 +31,30 @@ async function highWatermarks(producer: OffsetsProducer, topic: string, partitio
  *   polled, but no JS object is made for them.
  * - 'dr': node-rdkafka's per-message delivery-report event (dr_cb), counting
  *   reports without error. node-rdkafka builds one JS object per report and
- *   hands them over at most 100 per wake-up, which costs more than producing.
+ *   hands them over at most 100 per wake-up: about 3.3 µs of client CPU per
+ *   100-byte message against 1.4 µs without.
  */
 export async function produce(job: Extract<RdkafkaJob, { kind: 'produce' }>): Promise<ThroughputResult> {
   const byReports = job.count === 'dr';
   const producer = (await connected(
-    new kafka.Producer({
-      'bootstrap.servers': job.bootstrap,
-      acks: job.acks,
-      'linger.ms': 5,
-      'batch.num.messages': 100_000,
-      'batch.size': 4_000_000,
-      'queue.buffering.max.messages': 2_000_000,
-      'queue.buffering.max.kbytes': 2_097_152,
-      'compression.codec': 'none',
-      'socket.nagle.disable': true,
-      dr_cb: byReports,
-      ...job.conf,
-    }),
+    new kafka.Producer(
+      {
+        'bootstrap.servers': job.bootstrap,
+        'linger.ms': 5,
+        'batch.num.messages': 100_000,
+        'queue.buffering.max.messages': 200_000,
+        'queue.buffering.max.kbytes': 1_048_576,
+        'compression.codec': 'none',
+        'socket.nagle.disable': true,
+        dr_cb: byReports,
+        ...job.conf,
+      },
+      // acks is a topic property: node-rdkafka always installs a default
+      // topic configuration built from this second argument, so acks set
+      // among the global properties above would be lost (librdkafka's
+      // default, acks=all, would go out instead).
+      { acks: job.acks },
+    ),
   )) as OffsetsProducer;
   let delivered = 0;
   let failed = 0;
@@ -84,14 +89,8 @@ export async function produce(job: Extract<RdkafkaJob, { kind: 'produce' }>): Pr
     let produced = 0;
     while (performance.now() < end) {
       let i = 0;
-      const X = process.env['RDX'] ?? '';
-      const ts = X.includes('ts') ? Date.now() : null;
-      const part = X.includes('part') ? (produced / batch) % partitions : null;
-      const raw = (producer as unknown as { _client: { produce(...a: unknown[]): number } })._client;
       try {
-        if (X.includes('raw')) { for (; i < batch; i++) { const e = raw.produce(job.topic, part ?? -1, value, null, ts); if (e !== 0) throw Object.assign(new Error('x'), { code: e }); } }
-        else
-        for (; i < batch; i++) producer.produce(job.topic, part, value, keys ? keys[(produced + i) % keys.length]! : null, ts);
+        for (; i < batch; i++) producer.produce(job.topic, null, value, keys ? keys[(produced + i) % keys.length]! : null, null);
       } catch (err) {
         if ((err as RdError).code !== queueFull) throw err;
         produced += i;
