@@ -76,10 +76,10 @@ const operation = fc.oneof(
 
 test('property: reads always see every write, whatever the background has finished', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(operation, { maxLength: 60 }), async (ops) => {
+    fc.asyncProperty(fc.array(operation, { maxLength: 60 }), fc.constantFrom(0, 20, 1 << 20), async (ops, inlineWriteBytesMax) => {
       const file = new SteppedFile();
       const written: number[] = [];
-      const wb = new WriteBehindFile(file, { onWritten: (tag) => written.push(tag) });
+      const wb = new WriteBehindFile(file, { onWritten: (tag) => written.push(tag), inlineWriteBytesMax });
       let model = Buffer.alloc(0);
       let nextByte = 1;
       let tag = 0;
@@ -130,7 +130,7 @@ test('property: reads always see every write, whatever the background has finish
         assert.equal(wb.sizeBytes(), model.length);
       }
       // Drain: everything lands, in order, and the file holds exactly the model.
-      while (await file.complete());
+      while (wb.busy) if (!(await file.complete())) await new Promise((resolve) => setImmediate(resolve));
       await Promise.all(syncs);
       assert.equal(wb.busy, false);
       assert.deepEqual(file.data, model);
@@ -143,7 +143,7 @@ test('property: reads always see every write, whatever the background has finish
 
 test('a datasync covers the writes queued before it, not the ones after', async () => {
   const file = new SteppedFile();
-  const wb = new WriteBehindFile(file);
+  const wb = new WriteBehindFile(file, { inlineWriteBytesMax: 0 });
   wb.write(Buffer.from('aaaa'), 0);
   const synced = wb.datasync();
   wb.write(Buffer.from('bbbb'), 4);
@@ -162,7 +162,7 @@ test('a datasync covers the writes queued before it, not the ones after', async 
 test('a failed background write is reported once, fails pending syncs and every later call', async () => {
   const file = new SteppedFile();
   const errors: unknown[] = [];
-  const wb = new WriteBehindFile(file, { onError: (err) => errors.push(err) });
+  const wb = new WriteBehindFile(file, { onError: (err) => errors.push(err), inlineWriteBytesMax: 0 });
   wb.write(Buffer.from('aaaa'), 0);
   wb.write(Buffer.from('bbbb'), 4);
   const synced = wb.datasync();
@@ -178,7 +178,7 @@ test('a failed background write is reported once, fails pending syncs and every 
 
 test('close waits for queued writes; abandon drops the ones not started', async () => {
   const file = new SteppedFile();
-  const wb = new WriteBehindFile(file);
+  const wb = new WriteBehindFile(file, { inlineWriteBytesMax: 0 });
   wb.write(Buffer.from('aaaa'), 0);
   wb.write(Buffer.from('bbbb'), 4);
   wb.close();
@@ -188,7 +188,7 @@ test('close waits for queued writes; abandon drops the ones not started', async 
   assert.equal(file.data.toString(), 'aaaabbbb');
 
   const other = new SteppedFile();
-  const crashed = new WriteBehindFile(other);
+  const crashed = new WriteBehindFile(other, { inlineWriteBytesMax: 0 });
   crashed.write(Buffer.from('aaaa'), 0); // starts at once
   crashed.write(Buffer.from('bbbb'), 4); // queued behind it
   crashed.abandon();
@@ -196,4 +196,25 @@ test('close waits for queued writes; abandon drops the ones not started', async 
   while (await other.complete());
   assert.equal(other.closed, true);
   assert.equal(other.data.toString(), 'aaaa');
+});
+
+test('a small write on an idle file is done on the spot and reported in a microtask; the next one queues behind it', async () => {
+  const file = new SteppedFile();
+  const written: number[] = [];
+  const wb = new WriteBehindFile(file, { onWritten: (tag) => written.push(tag), inlineWriteBytesMax: 8 });
+  wb.write(Buffer.from('aaaa'), 0, 1);
+  assert.equal(file.data.toString(), 'aaaa', 'in the file before write() returns');
+  assert.deepEqual(written, [], 'reported later, never from inside write()');
+  wb.write(Buffer.from('bbbb'), 4, 2); // the first is still being reported: this one queues
+  wb.write(Buffer.from('cccccccccc'), 8, 3); // merged with the queued one
+  await Promise.resolve();
+  assert.deepEqual(written, [1]);
+  assert.equal(file.started.length, 1, 'the queued writes went to the background as one');
+  await file.complete();
+  assert.deepEqual(written, [1, 3]);
+  assert.equal(file.data.toString(), 'aaaabbbbcccccccccc');
+  wb.write(Buffer.from('dddddddddddd'), 18, 4); // over the inline limit: background
+  assert.equal(file.data.length, 18);
+  await file.complete();
+  assert.equal(file.data.length, 30);
 });

@@ -35,11 +35,22 @@ type WriteOperation = Extract<Operation, { kind: 'write' }>;
 const WRITE_GROUP_BYTES_MAX = 4 * 1024 * 1024;
 const WRITE_GROUP_BUFFERS_MAX = 1024;
 
+/**
+ * A write this small, with nothing queued, is done on the spot: a page-cache
+ * copy of a few KiB costs less than a thread-pool round trip (measured: at
+ * 1,000 partitions of ~3 KiB batches, each its own round trip, the broker's
+ * cost per request nearly doubled). It still reports in a microtask, like
+ * any other write.
+ */
+const INLINE_WRITE_BYTES_MAX = 32 * 1024;
+
 export interface WriteBehindOptions {
   /** Called once with the first background failure. */
   onError?: (err: unknown) => void;
   /** Called after each background write with the largest tag it carried (the log passes end offsets). */
   onWritten?: (tag: number) => void;
+  /** Writes up to this size on an idle file are done on the spot (default INLINE_WRITE_BYTES_MAX; 0: never). */
+  inlineWriteBytesMax?: number;
 }
 
 export class WriteBehindFile {
@@ -81,6 +92,11 @@ export class WriteBehindFile {
       for (const b of bufs) last.bufs.push(b);
       last.bytes += bytes;
       if (tag > last.tag) last.tag = tag;
+    } else if (!this.busy && bytes <= (this.options.inlineWriteBytesMax ?? INLINE_WRITE_BYTES_MAX)) {
+      this.file.writev(bufs, position);
+      const op: WriteOperation = { kind: 'write', position, bufs: [...bufs], bytes, tag };
+      this.running = op;
+      queueMicrotask(() => this.finish(op));
     } else {
       this.enqueue({ kind: 'write', position, bufs: [...bufs], bytes, tag });
     }
