@@ -153,13 +153,15 @@ export class LogSegment {
   // -- append ----------------------------------------------------------------
 
   /**
-   * Appends bytes at the end of the file: readable at once, in the file once
-   * `onWritten` reports `tag`. Throws (with nothing indexed) when the file
-   * already failed; a later failure reaches `onWriteError`.
+   * Appends bytes at the end of the file: readable at once; in the file
+   * already when this returns true, else once `onWritten` reports `tag`.
+   * Throws (with nothing indexed) when the write fails on the spot or the
+   * file already failed; a later failure reaches `onWriteError`.
    */
-  write(bytes: Buffer, tag = -1): void {
-    this.log.write(bytes, this.sizeBytes, tag);
+  write(bytes: Buffer, tag = -1): boolean {
+    const inFile = this.log.write(bytes, this.sizeBytes, tag);
     this.sizeBytes += bytes.length;
+    return inFile;
   }
 
   /** True while appended bytes are still on their way to the file. */

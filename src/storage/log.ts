@@ -706,8 +706,8 @@ export class Log {
     const segment = this.active;
     const startPosition = segment.sizeBytes;
     const sequence = ++this.writeSequence;
-    this.io(() => segment.write(records, sequence));
-    this.unwritten.push({ sequence, start: firstOffset, end: lastOffset + 1, segment });
+    const inFile = this.io(() => segment.write(records, sequence));
+    if (!inFile) this.unwritten.push({ sequence, start: firstOffset, end: lastOffset + 1, segment });
     let epochSeen = -2;
     for (let p = 0; p < records.length; ) {
       const size = LOG_OVERHEAD_BYTES + records.readInt32BE(p + BATCH_LENGTH_AT);
@@ -731,6 +731,8 @@ export class Log {
       for (const txn of producerPlan.completed) this.onTxnCompleted(txn, segment);
     }
     void this.leaderEpochCache.flush().catch((err: unknown) => this.goOffline(err));
+    // Written on the spot with nothing else in flight: the written end moved with the log end.
+    if (inFile && this.unwritten.length === 0) this.writtenListener?.();
 
     this.unflushedMessages += lastOffset - firstOffset + 1;
     if (this.unflushedMessages >= this.config['flush.messages']) {

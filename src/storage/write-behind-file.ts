@@ -39,8 +39,8 @@ const WRITE_GROUP_BUFFERS_MAX = 1024;
  * A write this small, with nothing queued, is done on the spot: a page-cache
  * copy of a few KiB costs less than a thread-pool round trip (measured: at
  * 1,000 partitions of ~3 KiB batches, each its own round trip, the broker's
- * cost per request nearly doubled). It still reports in a microtask, like
- * any other write.
+ * cost per request nearly doubled). write() then says so by returning true,
+ * and no onWritten follows.
  */
 const INLINE_WRITE_BYTES_MAX = 32 * 1024;
 
@@ -77,15 +77,17 @@ export class WriteBehindFile {
     return this.running !== undefined || this.queue.length > 0;
   }
 
-  write(buf: Buffer, position: number, tag = -1): void {
-    this.writev([buf], position, tag);
+  /** Queues the bytes; true when they are already in the file (a small write on an idle file). */
+  write(buf: Buffer, position: number, tag = -1): boolean {
+    return this.writev([buf], position, tag);
   }
 
-  writev(bufs: readonly Buffer[], position: number, tag = -1): void {
+  writev(bufs: readonly Buffer[], position: number, tag = -1): boolean {
     this.checkUsable();
     let bytes = 0;
     for (const b of bufs) bytes += b.length;
-    if (bytes === 0) return;
+    if (bytes === 0) return true;
+    let inFile = false;
     const last = this.queue[this.queue.length - 1];
     if (last?.kind === 'write' && last.position + last.bytes === position && last.bytes + bytes <= WRITE_GROUP_BYTES_MAX && last.bufs.length + bufs.length <= WRITE_GROUP_BUFFERS_MAX) {
       // Contiguous with the newest queued write, which has not started: ride along.
@@ -94,13 +96,12 @@ export class WriteBehindFile {
       if (tag > last.tag) last.tag = tag;
     } else if (!this.busy && bytes <= (this.options.inlineWriteBytesMax ?? INLINE_WRITE_BYTES_MAX)) {
       this.file.writev(bufs, position);
-      const op: WriteOperation = { kind: 'write', position, bufs: [...bufs], bytes, tag };
-      this.running = op;
-      queueMicrotask(() => this.finish(op));
+      inFile = true;
     } else {
       this.enqueue({ kind: 'write', position, bufs: [...bufs], bytes, tag });
     }
     if (position + bytes > this.logicalSize) this.logicalSize = position + bytes;
+    return inFile;
   }
 
   read(buf: Buffer, bufOffset: number, length: number, position: number): number {
