@@ -55,9 +55,12 @@ class SteppedFile implements FileHandle {
   close(): void {
     this.closed = true;
   }
-  /** Lets the oldest started operation finish; its completion callbacks run before this resolves. */
-  async complete(): Promise<boolean> {
-    const op = this.started.shift();
+  /**
+   * Lets the oldest (or newest: a write may finish before a sync started
+   * earlier) started operation finish; its callbacks run before this resolves.
+   */
+  async complete(newest = false): Promise<boolean> {
+    const op = newest ? this.started.pop() : this.started.shift();
     if (op === undefined) return false;
     op.run();
     await new Promise((resolve) => setImmediate(resolve));
@@ -71,7 +74,7 @@ const operation = fc.oneof(
   fc.record({ kind: fc.constant('read' as const), from: fc.integer({ min: 0, max: 300 }), length: fc.integer({ min: 0, max: 120 }) }),
   fc.record({ kind: fc.constant('readAsync' as const), from: fc.integer({ min: 0, max: 300 }), length: fc.integer({ min: 0, max: 120 }) }),
   fc.record({ kind: fc.constant('sync' as const) }),
-  fc.record({ kind: fc.constant('complete' as const), count: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({ kind: fc.constant('complete' as const), count: fc.integer({ min: 1, max: 3 }), newest: fc.boolean() }),
 );
 
 test('property: reads always see every write, whatever the background has finished', async () => {
@@ -124,7 +127,7 @@ test('property: reads always see every write, whatever the background has finish
             syncs.push(wb.datasync());
             break;
           case 'complete':
-            for (let i = 0; i < op.count; i++) await file.complete();
+            for (let i = 0; i < op.count; i++) await file.complete(op.newest);
             break;
         }
         assert.equal(wb.sizeBytes(), model.length);
@@ -141,21 +144,41 @@ test('property: reads always see every write, whatever the background has finish
   );
 });
 
-test('a datasync covers the writes queued before it, not the ones after', async () => {
+test('a datasync starts after the writes queued before it; later writes run beside it; truncate waits for it', async () => {
   const file = new SteppedFile();
-  const wb = new WriteBehindFile(file, { inlineWriteBytesMax: 0 });
-  wb.write(Buffer.from('aaaa'), 0);
+  const written: number[] = [];
+  const wb = new WriteBehindFile(file, { inlineWriteBytesMax: 0, onWritten: (tag) => written.push(tag) });
+  wb.write(Buffer.from('aaaa'), 0, 1);
   const synced = wb.datasync();
-  wb.write(Buffer.from('bbbb'), 4);
+  wb.write(Buffer.from('bbbb'), 4, 2);
   let done = false;
   void synced.then(() => (done = true));
-  await file.complete(); // the first write
+  assert.equal(file.started.length, 1, 'only the first write runs');
+  await file.complete(); // the first write: now the sync and the second write both run
+  assert.equal(file.started.length, 2);
   assert.equal(done, false);
-  assert.equal(file.data.toString(), 'aaaa');
+  await file.complete(true); // the second write lands while the disk is still syncing
+  assert.deepEqual(written, [1, 2]);
+  assert.equal(file.data.toString(), 'aaaabbbb');
+  assert.equal(done, false);
+  wb.truncate(2);
+  assert.equal(file.data.toString(), 'aaaabbbb', 'the truncate waits for the running sync');
+  assert.equal(wb.sizeBytes(), 2);
   await file.complete(); // the sync
   assert.equal(done, true);
-  assert.equal(file.data.toString(), 'aaaa', 'the later write waits for the sync');
-  await file.complete();
+  assert.equal(file.data.toString(), 'aa');
+  assert.equal(wb.busy, false);
+});
+
+test('a small write on a file with a sync running goes to the background, not onto the event loop', async () => {
+  const file = new SteppedFile();
+  const wb = new WriteBehindFile(file);
+  assert.equal(wb.write(Buffer.from('aaaa'), 0), true);
+  const synced = wb.datasync();
+  assert.equal(wb.write(Buffer.from('bbbb'), 4), false);
+  assert.equal(file.started.length, 2, 'the sync and the write run side by side');
+  while (wb.busy) await file.complete();
+  await synced;
   assert.equal(file.data.toString(), 'aaaabbbb');
 });
 
