@@ -3,9 +3,9 @@
  * are synchronous: on a page-cache-backed file they cost microseconds, and
  * synchronous calls keep ordering trivial. The calls that really wait on the
  * device (datasync, directory sync, whole-file durable writes), cold reads,
- * and the bulk appends of segment files (writevAsync, see
- * storage/write-behind-file.ts: tens of microseconds per 64 KiB that the
- * event loop should not spend) are asynchronous.
+ * and segment appends made while an fdatasync of the same file runs
+ * (writevAsync, see storage/write-behind-file.ts: such a write can wait for
+ * the disk) are asynchronous.
  *
  * Every implementation reports failures as errors carrying a POSIX `code`
  * ('ENOENT', 'EIO', 'ENOSPC', ...), exactly like node:fs does, so callers can

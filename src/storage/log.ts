@@ -3,12 +3,13 @@
  * Kafka's format on disk.
  *
  * Hot path. `append*` takes batches the broker already validated, writes the
- * base offsets (8 bytes in place, no CRC change), queues the bytes for the
- * segment file (written off the event loop, several appends per vectored
- * write: write-behind-file.ts), updates the in-memory sparse indexes and the
- * tail cache, and returns the assigned offsets synchronously. Reads see the
- * bytes at once; `whenWritten()` resolves once they are in the page cache
- * (what acks=1 waits for). `flush(offset)` is the group commit: every caller
+ * base offsets (8 bytes in place, no CRC change), writes the bytes to the
+ * segment file (on the spot when the file is idle; behind a running
+ * fdatasync they go to the thread pool instead: write-behind-file.ts),
+ * updates the in-memory sparse indexes and the tail cache, and returns the
+ * assigned offsets synchronously. Reads see the bytes at once;
+ * `whenWritten()` resolves once they are in the page cache (what acks=1
+ * waits for; usually at once). `flush(offset)` is the group commit: every caller
  * waiting while an fdatasync runs is served by the next single fdatasync.
  *
  * Offsets this log tracks (the high watermark is the replica manager's):

@@ -1,12 +1,13 @@
 /**
- * A segment's `.log` file with its writes done off the event loop.
+ * A segment's `.log` file whose appends never wait for the disk on the
+ * event loop.
  *
- * Why: copying a 64 KiB batch into the page cache costs ~25 µs of the event
- * loop when done with a synchronous write; at a gigabyte per second that is
- * a third of a core the broker cannot spend on requests. Here `write` only
- * queues the bytes, and one vectored write on the libuv thread pool stores
- * everything queued while the previous one ran (the same cycle as the
- * `ceiling.append` benchmark server).
+ * On an idle file an append is written on the spot (a page-cache copy; see
+ * INLINE_WRITE_BYTES_MAX for why not always in the background). Behind
+ * queued work or beside a running fdatasync it is queued instead, and one
+ * vectored write on the libuv thread pool stores everything queued while
+ * the previous operation ran: a synchronous write there would wait for the
+ * disk, since ext4 holds pages under writeback.
  *
  * The file behaves as if every call took effect at once:
  * - reads see queued bytes (they are laid over what the file returns), and
@@ -53,7 +54,7 @@ const INLINE_WRITE_BYTES_MAX = Number.POSITIVE_INFINITY;
 export interface WriteBehindOptions {
   /** Called once with the first background failure. */
   onError?: (err: unknown) => void;
-  /** Called after each background write with the largest tag it carried (the log passes end offsets). */
+  /** Called after each background write with the largest tag it carried (the log passes its write sequence). */
   onWritten?: (tag: number) => void;
   /** Writes up to this size on an idle file are done on the spot (default INLINE_WRITE_BYTES_MAX; 0: never). */
   inlineWriteBytesMax?: number;
