@@ -164,11 +164,6 @@ export class LogSegment {
     return inFile;
   }
 
-  /** True while appended bytes are still on their way to the file. */
-  get writing(): boolean {
-    return this.log.busy;
-  }
-
   /** Records one batch that `write` just stored, keeping the sparse indexes. */
   indexBatch(lastOffset: number, position: number, maxTimestamp: number, sizeBytes: number): void {
     if (this.rollingBasedTimestamp === undefined) this.rollingBasedTimestamp = maxTimestamp;

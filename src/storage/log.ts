@@ -155,11 +155,10 @@ export interface TimestampLookup {
   leaderEpoch: number;
 }
 
-/** One append queued behind the event loop: offsets [start, end) in `segment`, tagged `sequence`. */
+/** One append queued behind the event loop: its first offset, in `segment`, tagged `sequence`. */
 interface UnwrittenAppend {
   sequence: number;
   start: number;
-  end: number;
   segment: LogSegment;
 }
 
@@ -167,6 +166,15 @@ interface FlushWaiter {
   offset: number;
   resolve: () => void;
   reject: (err: unknown) => void;
+}
+
+/** Resolves the waiters for offsets up to `reached`; returns the ones still waiting. */
+function releaseWaiters(waiters: readonly FlushWaiter[], reached: number): FlushWaiter[] {
+  const waiting: FlushWaiter[] = [];
+  const done: FlushWaiter[] = [];
+  for (const w of waiters) (w.offset <= reached ? done : waiting).push(w);
+  for (const w of done) w.resolve();
+  return waiting;
 }
 
 /** The producer fields of the batch at `at` (and, for a transaction marker, the marker). */
@@ -499,14 +507,7 @@ export class Log {
       moved = true;
     }
     if (!moved) return;
-    const written = this.writtenEndOffset;
-    if (this.writtenWaiters.length > 0) {
-      const done: FlushWaiter[] = [];
-      const waiting: FlushWaiter[] = [];
-      for (const w of this.writtenWaiters) (w.offset <= written ? done : waiting).push(w);
-      this.writtenWaiters = waiting;
-      for (const w of done) w.resolve();
-    }
+    if (this.writtenWaiters.length > 0) this.writtenWaiters = releaseWaiters(this.writtenWaiters, this.writtenEndOffset);
     this.writtenListener?.();
   }
 
@@ -708,7 +709,7 @@ export class Log {
     const startPosition = segment.sizeBytes;
     const sequence = ++this.writeSequence;
     const inFile = this.io(() => segment.write(records, sequence));
-    if (!inFile) this.unwritten.push({ sequence, start: firstOffset, end: lastOffset + 1, segment });
+    if (!inFile) this.unwritten.push({ sequence, start: firstOffset, segment });
     let epochSeen = -2;
     for (let p = 0; p < records.length; ) {
       const size = LOG_OVERHEAD_BYTES + records.readInt32BE(p + BATCH_LENGTH_AT);
@@ -831,11 +832,7 @@ export class Log {
         }
         this.lastFlushMonoMs = this.clock.monotonicMs();
         if (target > this.syncedOffset) this.syncedOffset = Math.min(target, this.nextOffset);
-        const done: FlushWaiter[] = [];
-        const waiting: FlushWaiter[] = [];
-        for (const w of this.flushWaiters) (w.offset <= this.syncedOffset ? done : waiting).push(w);
-        this.flushWaiters = waiting;
-        for (const w of done) w.resolve();
+        this.flushWaiters = releaseWaiters(this.flushWaiters, this.syncedOffset);
       }
     } finally {
       this.syncRunning = false;
@@ -1251,7 +1248,6 @@ export class Log {
     this.nextOffset = newEnd;
     // Appends past the cut are gone; the ones before it still count when their writes land.
     this.unwritten = this.unwritten.filter((u) => u.start < newEnd);
-    for (const u of this.unwritten) if (u.end > newEnd) u.end = newEnd;
     for (const w of this.writtenWaiters) if (w.offset > newEnd) w.offset = newEnd;
     this.advanceWritten();
     if (this.startOffset > newEnd) this.startOffset = newEnd;
