@@ -20,6 +20,16 @@ function openFlags(mode: OpenMode): number | string {
   }
 }
 
+/** What is left of `bufs` after a vectored write stored its first `written` bytes (a short write). */
+function unwrittenAfter(bufs: Buffer[], written: number): Buffer[] {
+  let i = 0;
+  while (i < bufs.length && written >= bufs[i]!.length) written -= bufs[i++]!.length;
+  if (i === bufs.length) return [];
+  const rest = bufs.slice(i);
+  rest[0] = rest[0]!.subarray(written);
+  return rest;
+}
+
 class NodeFileHandle implements FileHandle {
   private fd: number;
 
@@ -38,41 +48,22 @@ class NodeFileHandle implements FileHandle {
   }
 
   writev(bufs: readonly Buffer[], position: number): void {
-    if (bufs.length === 1) {
-      this.write(bufs[0]!, position);
-      return;
-    }
-    let total = 0;
-    for (const b of bufs) total += b.length;
-    let written = fs.writevSync(this.fd, bufs as Buffer[], position);
-    if (written === total) return;
-    // Short vectored write: finish buffer by buffer from where it stopped.
+    let pending = bufs as Buffer[];
     let at = position;
-    for (const b of bufs) {
-      if (written >= b.length) {
-        written -= b.length;
-        at += b.length;
-        continue;
-      }
-      this.write(written === 0 ? b : b.subarray(written), at + written);
-      at += b.length;
-      written = 0;
+    while (pending.length > 0) {
+      const written = fs.writevSync(this.fd, pending, at);
+      pending = unwrittenAfter(pending, written);
+      at += written;
     }
   }
 
   writevAsync(bufs: readonly Buffer[], position: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const step = (pending: Buffer[], at: number): void => {
+        if (pending.length === 0) return resolve();
         fs.writev(this.fd, pending, at, (err, written) => {
           if (err) return reject(err);
-          // A short vectored write: continue from the first byte not written.
-          let rest = written;
-          let i = 0;
-          while (i < pending.length && rest >= pending[i]!.length) rest -= pending[i++]!.length;
-          if (i === pending.length) return resolve();
-          const remaining = pending.slice(i);
-          remaining[0] = remaining[0]!.subarray(rest);
-          step(remaining, at + written);
+          step(unwrittenAfter(pending, written), at + written);
         });
       };
       step(bufs as Buffer[], position);
