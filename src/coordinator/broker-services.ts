@@ -5,12 +5,13 @@
  */
 import type { Clock } from '../platform/clock.js';
 
-/** A partition this broker leads, with the log slice a coordinator uses. */
+/**
+ * A partition this broker leads, with the log slice a coordinator uses.
+ * Waiting fetches wake by themselves when an append reaches the file.
+ */
 export interface HostedPartition<Log> {
   readonly log: Log;
   readonly leaderEpoch: number;
-  /** Wakes fetches waiting on this partition after a coordinator's append. */
-  notifyAppend(): void;
 }
 
 export interface CoordinatorBrokerServices<Log> {

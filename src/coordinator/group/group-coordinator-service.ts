@@ -306,7 +306,6 @@ export class GroupCoordinatorService {
       queueMicrotask(() => done(ErrorCode.KAFKA_STORAGE_ERROR));
       return;
     }
-    hosted.notifyAppend();
     const previous = this.flushChains.get(partition) ?? Promise.resolve();
     const flushed = hosted.log.flush();
     const next = previous.then(

@@ -222,7 +222,6 @@ export class TransactionCoordinatorService {
       this.broker.logger.error({ err, partition }, 'appending to __transaction_state failed');
       return errorCodeOf(err);
     }
-    hosted.notifyAppend();
     return this.flushInOrder(partition, hosted);
   }
 
@@ -281,7 +280,6 @@ export class TransactionCoordinatorService {
         if (strict || (code !== ErrorCode.INVALID_PRODUCER_EPOCH && code !== ErrorCode.TRANSACTION_COORDINATOR_FENCED)) result.errorCode = code;
         continue;
       }
-      hosted.notifyAppend();
       // The group coordinator replays the marker as it is appended, as it would on a load: the producer's offsets there are decided.
       if (tp.topic === OFFSETS_TOPIC) this.groups().coordinator.replayEndTransactionMarker(tp.partition, marker.producerId, marker.commit);
       flushes.push(
