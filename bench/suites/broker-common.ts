@@ -52,6 +52,50 @@ export function rssOf(pid: number): number {
   }
 }
 
+/** utime + stime of a process, all threads, in ms (Linux: 100 ticks/s); NaN where /proc is missing. */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Opens a connection, completes one ApiVersions exchange, and leaves it open. */
+function idleConnection(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, noDelay: true }, () => {
+      socket.write(requestFrame(Api.ApiVersions, 3, { clientSoftwareName: 'samsa-bench-idle', clientSoftwareVersion: '1' }, 1));
+    });
+    const splitter = new FrameSplitter(1 << 20);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('idle client: no ApiVersions answer within 10 s'));
+    }, 10_000);
+    socket.on('data', (chunk: Buffer) => {
+      splitter.push(chunk, () => {
+        clearTimeout(timer);
+        resolve(socket);
+      });
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+/** `count` idle client connections (opened 100 at a time), as the scale benchmarks hold them. */
+export async function openIdleConnections(port: number, count: number): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  for (let i = 0; i < count; i += 100) {
+    sockets.push(...(await Promise.all(Array.from({ length: Math.min(100, count - i) }, () => idleConnection(port)))));
+  }
+  return sockets;
+}
+
 const serverPath = fileURLToPath(new URL('../servers/broker-server.js', import.meta.url));
 
 function isMessage(value: unknown): value is BrokerServerMessage {

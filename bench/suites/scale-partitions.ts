@@ -16,53 +16,16 @@
  * sides pay per request. bench/tools/scale-probe.ts splits this further
  * (per thread, requests and records per batch).
  */
-import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ApiKey as Api } from '../../src/protocol/generated/api-registry.js';
 import type { Measurement, Suite } from '../suite.js';
-import { FrameSplitter } from '../load/frame-splitter.js';
-import { AdminConnection, createTopic, requestFrame, startBroker } from './broker-common.js';
+import { AdminConnection, createTopic, openIdleConnections, processCpuMs, startBroker } from './broker-common.js';
 import { rdkafkaMissing, startRdkafkaClient } from '../peers/rdkafka.js';
 
 export const scaleTarget = 0.8;
 
-/** utime + stime of a process, all threads, in ms (Linux: 100 ticks/s); NaN where /proc is missing. */
-function processCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
-}
 const partitionsMax = 1_000;
 const idleConnections = 1_000;
-
-/** Opens a connection, completes one ApiVersions exchange, and leaves it open. */
-function idleClient(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, noDelay: true }, () => {
-      socket.write(requestFrame(Api.ApiVersions, 3, { clientSoftwareName: 'samsa-bench-idle', clientSoftwareVersion: '1' }, 1));
-    });
-    const splitter = new FrameSplitter(1 << 20);
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error('idle client: no ApiVersions answer within 10 s'));
-    }, 10_000);
-    socket.on('data', (chunk: Buffer) => {
-      splitter.push(chunk, () => {
-        clearTimeout(timer);
-        resolve(socket);
-      });
-    });
-    socket.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
-}
 
 export const scalePartitions: Suite = {
   name: 'scale.partitions',
@@ -84,9 +47,7 @@ export const scalePartitions: Suite = {
       const createMs = performance.now() - createStarted;
       admin.close();
       const connectStarted = performance.now();
-      for (let i = 0; i < idleConnections; i += 100) {
-        sockets.push(...(await Promise.all(Array.from({ length: Math.min(100, idleConnections - i) }, () => idleClient(broker.port)))));
-      }
+      sockets.push(...(await openIdleConnections(broker.port, idleConnections)));
       const connectMs = performance.now() - connectStarted;
       const idleRss = broker.rssBytes();
       ctx.log(`1,000 partitions created in ${createMs.toFixed(0)} ms; ${sockets.length} connections in ${connectMs.toFixed(0)} ms; broker RSS ${mb(idleRss).toFixed(1)} MB`);

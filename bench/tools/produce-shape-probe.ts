@@ -10,36 +10,18 @@
  *   node dist/bench/tools/produce-shape-probe.js [--partitions 6,1000] [--records 30]
  *     [--per-request 1] [--ms 3000] [--idle 0] [--connections 1] [--in-flight 32] [--acks 1]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiKey as Api } from '../../src/protocol/generated/api-registry.js';
 import { buildRecordBatch } from '../../src/protocol/records/batch-builder.js';
 import { runFrameLoad } from '../load/frame-load.js';
-import { FrameSplitter } from '../load/frame-splitter.js';
-import { AdminConnection, createTopic, decodeResponse, requestFrame, startBroker } from '../suites/broker-common.js';
+import { AdminConnection, createTopic, decodeResponse, openIdleConnections, processCpuMs, requestFrame, startBroker } from '../suites/broker-common.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1]! : fallback;
-}
-
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function idleClient(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, noDelay: true }, () => {
-      socket.write(requestFrame(Api.ApiVersions, 3, { clientSoftwareName: 'probe-idle', clientSoftwareVersion: '1' }, 1));
-    });
-    const splitter = new FrameSplitter(1 << 20);
-    socket.on('data', (chunk: Buffer) => splitter.push(chunk, () => resolve(socket)));
-    socket.once('error', reject);
-  });
 }
 
 async function main(): Promise<void> {
@@ -58,9 +40,7 @@ async function main(): Promise<void> {
   try {
     const admin = await AdminConnection.open(broker.port);
     for (const n of partitionCounts) await createTopic(admin, `shape-p${n}`, n);
-    for (let i = 0; i < idle; i += 100) {
-      sockets.push(...(await Promise.all(Array.from({ length: Math.min(100, idle - i) }, () => idleClient(broker.port)))));
-    }
+    sockets.push(...(await openIdleConnections(broker.port, idle)));
     const value = Buffer.alloc(100, 0x61);
     for (const n of partitionCounts) {
       const topic = `shape-p${n}`;
@@ -81,11 +61,11 @@ async function main(): Promise<void> {
       const answer = decodeResponse(Api.Produce, 9, await admin.sendFrame(frames[0]!));
       const errors = answer.responses.flatMap((t) => t.partitionResponses.map((p) => p.errorCode)).filter((e) => e !== 0);
       if (errors.length > 0) throw new Error(`produce to ${topic}: errors ${errors.join(',')}`);
-      const c0 = cpuMs(broker.pid);
+      const c0 = processCpuMs(broker.pid);
       const t0 = performance.now();
       const r = await runFrameLoad({ host: '127.0.0.1', port: broker.port, frames, connections, inFlightMax: inFlight, durationMs, warmupMs: 0 });
       const wallMs = performance.now() - t0;
-      const cpu = cpuMs(broker.pid) - c0;
+      const cpu = processCpuMs(broker.pid) - c0;
       if (r.errors.length > 0 || r.correlationMismatches > 0) throw new Error(`load errors: ${r.errors.slice(0, 3).join('; ')} mismatches ${r.correlationMismatches}`);
       const requests = (r.requestsPerSec * wallMs) / 1000;
       const recordsPerSec = r.requestsPerSec * perRequest * recordsPerBatch;

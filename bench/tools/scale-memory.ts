@@ -9,28 +9,15 @@
  * --wait reports once more after S seconds without traffic.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker } from '../../src/index.js';
-import { ApiKey as Api } from '../../src/protocol/generated/api-registry.js';
-import { AdminConnection, createTopic, requestFrame } from '../suites/broker-common.js';
-import { FrameSplitter } from '../load/frame-splitter.js';
+import { AdminConnection, createTopic, openIdleConnections } from '../suites/broker-common.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-function idleClient(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, noDelay: true }, () => {
-      socket.write(requestFrame(Api.ApiVersions, 3, { clientSoftwareName: 'mem-idle', clientSoftwareVersion: '1' }, 1));
-    });
-    const splitter = new FrameSplitter(1 << 20);
-    socket.on('data', (chunk: Buffer) => splitter.push(chunk, () => resolve(socket)));
-    socket.once('error', reject);
-  });
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -63,9 +50,7 @@ async function main(): Promise<void> {
     await createTopic(admin, 'mem-p', partitions);
     admin.close();
     await report(`${partitions} partitions`, partitions);
-    for (let i = 0; i < idle; i += 100) {
-      sockets.push(...(await Promise.all(Array.from({ length: Math.min(100, idle - i) }, () => idleClient(broker.port)))));
-    }
+    sockets.push(...(await openIdleConnections(broker.port, idle)));
     await report(`${idle} idle connections`, idle);
     for (const s of sockets) s.destroy();
     sockets.length = 0;

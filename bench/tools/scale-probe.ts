@@ -26,7 +26,7 @@ import { ApiKey as Api, apiDefinitions, responseHeaderVersion } from '../../src/
 import { encodeResponseHeader, decodeResponseHeader } from '../../src/protocol/generated/messages/response-header.js';
 import { Reader } from '../../src/protocol/primitives/reader.js';
 import { Writer } from '../../src/protocol/primitives/writer.js';
-import { AdminConnection, createTopic, requestFrame, rssOf, startBroker } from '../suites/broker-common.js';
+import { AdminConnection, createTopic, openIdleConnections, processCpuMs, rssOf, startBroker } from '../suites/broker-common.js';
 import { FrameSplitter } from '../load/frame-splitter.js';
 import type { RdkafkaChildMessage, RdkafkaJob, ThroughputResult } from '../peers/rdkafka-jobs.js';
 
@@ -36,13 +36,6 @@ const ownChildPath = fileURLToPath(new URL('./scale-probe-child.js', import.meta
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-/** utime + stime of a process (all threads) in ms; Linux clock ticks are 10 ms. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** CPU ms per thread name (threads with the same name summed; the main thread apart), from /proc/<pid>/task. */
@@ -69,17 +62,6 @@ function threadDelta(before: Map<string, number>, after: Map<string, number>, el
     .sort((a, b) => b[1] - a[1])
     .map(([name, ms]) => `${name} ${((ms / elapsedMs) * 100).toFixed(0)}%`)
     .join(', ');
-}
-
-function idleClient(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, noDelay: true }, () => {
-      socket.write(requestFrame(Api.ApiVersions, 3, { clientSoftwareName: 'probe-idle', clientSoftwareVersion: '1' }, 1));
-    });
-    const splitter = new FrameSplitter(1 << 20);
-    socket.on('data', (chunk: Buffer) => splitter.push(chunk, () => resolve(socket)));
-    socket.once('error', reject);
-  });
 }
 
 interface Counts {
@@ -243,9 +225,7 @@ async function main(): Promise<void> {
       process.stdout.write(`create p${n}: ${(performance.now() - t0).toFixed(0)} ms, rss ${(broker.rssBytes() / 1e6).toFixed(1)} MB\n`);
     }
     admin.close();
-    for (let i = 0; i < idle; i += 100) {
-      sockets.push(...(await Promise.all(Array.from({ length: Math.min(100, idle - i) }, () => idleClient(broker.port)))));
-    }
+    sockets.push(...(await openIdleConnections(broker.port, idle)));
     process.stdout.write(`rss.idle (${idle} connections) ${(broker.rssBytes() / 1e6).toFixed(1)} MB\n`);
     const counts: Counts = { produceRequests: 0, partitions: 0, batches: 0, records: 0, bytes: 0, acks: 0 };
     const proxy = count ? await countingProxy(broker.port, counts) : null;
@@ -260,8 +240,8 @@ async function main(): Promise<void> {
         Object.assign(counts, { produceRequests: 0, partitions: 0, batches: 0, records: 0, bytes: 0, acks: 0 });
         const job: RdkafkaJob = { kind: 'produce', bootstrap: `127.0.0.1:${bootstrapPort}`, topic: `probe-p${n}`, messageBytes: 100, acks: 1, durationMs, keys: 1000, conf };
         const window0 = sinceFork();
-        const b0 = cpuMs(broker.pid);
-        const c0 = cpuMs(clientPid);
+        const b0 = processCpuMs(broker.pid);
+        const c0 = processCpuMs(clientPid);
         // Threads are sampled inside the produce loop (librdkafka's end with the producer).
         let threads = '';
         const sampleFrom = setTimeout(() => {
@@ -278,8 +258,8 @@ async function main(): Promise<void> {
         const m = await answer;
         if (m.type !== 'result') throw new Error(JSON.stringify(m));
         const res = m.result as ThroughputResult;
-        const b = cpuMs(broker.pid) - b0;
-        const c = cpuMs(clientPid) - c0;
+        const b = processCpuMs(broker.pid) - b0;
+        const c = processCpuMs(clientPid) - c0;
         clearTimeout(sampleFrom);
         const rate = res.messages / (res.elapsedMs / 1000);
         const k = res.messages / 1000;
