@@ -462,8 +462,8 @@ export class Log {
 
   /**
    * Offsets below this are in the file (the page cache): they survive the
-   * process dying. Appends are written off the event loop, so this trails
-   * the log end by what is in flight; a single-replica high watermark must
+   * process dying. Appends made while an fdatasync runs are written off the
+   * event loop, so this can trail the log end; a single-replica high watermark must
    * not pass it, or a consumer could see records a crash then loses.
    */
   get writtenEndOffset(): number {

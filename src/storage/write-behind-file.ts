@@ -92,7 +92,7 @@ export class WriteBehindFile {
     return this.running !== undefined || this.queue.length > 0 || this.syncsRunning > 0;
   }
 
-  /** Queues the bytes; true when they are already in the file (a small write on an idle file). */
+  /** Writes or queues the bytes; true when they are already in the file (an idle file is written at once). */
   write(buf: Buffer, position: number, tag = -1): boolean {
     return this.writev([buf], position, tag);
   }

@@ -24,7 +24,8 @@
  * LogAppendTime topics skip the timestamp checks; the log stamps the time.
  *
  * Appends happen synchronously, in request order, before anything awaits;
- * storage writes their bytes to the file off the event loop. acks=1 answers
+ * storage writes their bytes to the file at once, or off the event loop
+ * while an fdatasync of that file runs. acks=1 answers
  * once every partition's bytes are in the file; acks=-1 after the
  * group-committed fdatasync of every partition written; acks=0 gets no
  * response, and when a partition failed the connection is closed instead, as

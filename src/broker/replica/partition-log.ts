@@ -37,8 +37,8 @@ export interface PartitionLog {
   readonly logEndOffset: number;
   /**
    * With a single replica in the ISR, the high watermark is the log end
-   * offset once the appended bytes are in the file (storage writes them off
-   * the event loop): consumers never see what a crash could still lose.
+   * offset once the appended bytes are in the file (storage may write them
+   * off the event loop): consumers never see what a crash could still lose.
    */
   readonly highWatermark: number;
   /** Below the first open transaction, at most the high watermark: where read_committed consumers stop. */
