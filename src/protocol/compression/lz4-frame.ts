@@ -14,9 +14,12 @@
  *   after it). Clients of that era write, and expect, the wrong value, so for
  *   legacy message sets we accept it on read and can write it on request.
  */
-import { compressFrameSync, uncompressSync } from 'lz4-napi';
+import type * as Lz4 from 'lz4-napi';
 import { xxhash32 } from './xxhash32.js';
 import { DecompressionError, corruptInput, tooLarge } from './errors.js';
+import { loadOnFirstUse } from './load-on-first-use.js';
+
+const lz4 = loadOnFirstUse<typeof Lz4>('lz4-napi');
 
 const FRAME_MAGIC = 0x184d2204;
 const SKIPPABLE_MAGIC_MASK = 0xfffffff0;
@@ -55,7 +58,7 @@ function descriptorEnd(flg: number, descriptorStart: number): number {
 }
 
 export function lz4Compress(input: Buffer, options: Lz4CompressOptions = {}): Buffer {
-  const frame = compressFrameSync(input);
+  const frame = lz4().compressFrameSync(input);
   if (options.legacyHeaderChecksum === true) {
     const hcAt = descriptorEnd(frame[4]!, 4);
     frame[hcAt] = headerChecksum(frame, 0, hcAt);
@@ -178,7 +181,7 @@ class Lz4FrameReader {
     sized.writeUInt32LE(capacity, 0);
     block.copy(sized, 4);
     try {
-      return independent ? uncompressSync(sized) : uncompressSync(sized, this.recentOutput());
+      return independent ? lz4().uncompressSync(sized) : lz4().uncompressSync(sized, this.recentOutput());
     } catch (error: unknown) {
       if (capacity < blockMaxBytes) throw tooLarge('lz4', this.options.maxOutputBytes);
       throw corruptInput('lz4', error);

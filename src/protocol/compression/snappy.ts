@@ -13,8 +13,11 @@
  * Every raw block states its uncompressed length up front, so the output limit
  * is checked before anything is allocated.
  */
-import { compressSync, uncompressSync } from 'snappy';
+import type * as Snappy from 'snappy';
 import { DecompressionError, corruptInput, tooLarge } from './errors.js';
+import { loadOnFirstUse } from './load-on-first-use.js';
+
+const snappy = loadOnFirstUse<typeof Snappy>('snappy');
 
 export const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const XERIAL_HEADER_BYTES = 16;
@@ -30,7 +33,7 @@ export function isXerialFramed(input: Buffer): boolean {
 }
 
 function rawCompress(input: Buffer): Buffer {
-  return compressSync(input);
+  return snappy().compressSync(input);
 }
 
 /** The length a raw block says it expands to (a varint of at most 32 bits). */
@@ -47,7 +50,7 @@ function rawUncompressedLength(block: Buffer): number {
 function rawDecompress(block: Buffer, maxOutputBytes: number): Buffer {
   if (rawUncompressedLength(block) > maxOutputBytes) throw tooLarge('snappy', maxOutputBytes);
   try {
-    const output = uncompressSync(block, { asBuffer: true });
+    const output = snappy().uncompressSync(block, { asBuffer: true });
     if (typeof output === 'string') throw new DecompressionError('corrupt', 'snappy: got a string back');
     return output;
   } catch (error: unknown) {

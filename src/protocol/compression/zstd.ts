@@ -4,20 +4,23 @@
  * without limit, so we drive ZSTD_decompressStream ourselves and stop as soon
  * as the output would pass the caller's limit.
  */
-import binding from 'zstd-napi/binding.js';
+import type Binding from 'zstd-napi/binding.js';
 import { DecompressionError, corruptInput, tooLarge } from './errors.js';
+import { loadOnFirstUse } from './load-on-first-use.js';
+
+const zstdBinding = loadOnFirstUse<typeof Binding>('zstd-napi/binding.js');
 
 /** zstd's own default level, which is also what Kafka uses. */
 export const ZSTD_LEVEL_DEFAULT = 3;
 
-const STREAM_OUT_BYTES = binding.dStreamOutSize();
 
 // One context of each kind, reused: creating them allocates sizeable tables,
 // and these functions are synchronous so no two calls share one at a time.
-let compressContext: InstanceType<typeof binding.CCtx> | null = null;
-let decompressContext: InstanceType<typeof binding.DCtx> | null = null;
+let compressContext: InstanceType<typeof Binding.CCtx> | null = null;
+let decompressContext: InstanceType<typeof Binding.DCtx> | null = null;
 
 export function zstdCompress(input: Buffer, level: number = ZSTD_LEVEL_DEFAULT): Buffer {
+  const binding = zstdBinding();
   compressContext ??= new binding.CCtx();
   const output = Buffer.allocUnsafe(binding.compressBound(input.length));
   const written = compressContext.compress(output, input, level);
@@ -27,13 +30,14 @@ export function zstdCompress(input: Buffer, level: number = ZSTD_LEVEL_DEFAULT):
 
 function declaredContentSize(frame: Buffer): number | null {
   try {
-    return binding.getFrameContentSize(frame);
+    return zstdBinding().getFrameContentSize(frame);
   } catch {
     return null;
   }
 }
 
 export function zstdDecompress(input: Buffer, maxOutputBytes: number): Buffer {
+  const binding = zstdBinding();
   decompressContext ??= new binding.DCtx();
   const context = decompressContext;
   const chunks: Buffer[] = [];
@@ -47,7 +51,7 @@ export function zstdDecompress(input: Buffer, maxOutputBytes: number): Buffer {
     while (remaining.length > 0 || pending !== 0) {
       const room = maxOutputBytes - total;
       const declared = declaredContentSize(remaining);
-      const want = declared !== null && declared > 0 ? declared : Math.max(STREAM_OUT_BYTES, remaining.length * 4);
+      const want = declared !== null && declared > 0 ? declared : Math.max(binding.dStreamOutSize(), remaining.length * 4);
       // One byte past the limit lets us tell "exactly at the limit" from "over".
       const output = Buffer.allocUnsafe(Math.max(1, Math.min(room + 1, want)));
       const [hint, produced, consumed] = context.decompressStream(output, remaining);
