@@ -16,7 +16,7 @@ import type { Command } from 'commander';
 import type { ConsumerMessage } from '../../client/consumer.js';
 import { clientOptions, onShutdown } from '../tools/lib/common.js';
 import { formatRecord, formatterConfig } from '../tools/lib/formatter.js';
-import { consumerOptions, openConsumer, type StartAt } from '../tools/lib/subscription.js';
+import type { StartAt } from '../tools/lib/subscription.js';
 import { type ClientFlags, ToolError, action, examples, intArg, jsonLine, note, withClientFlags } from './shared.js';
 
 /** How long to wait for a topic that is not in the metadata (yet) before saying it does not exist. */
@@ -57,6 +57,9 @@ function write(data: string | Buffer): Promise<void> {
 async function consume(topic: string, flags: ConsumeFlags): Promise<number> {
   if (flags.group !== undefined && flags.partition !== undefined) throw new ToolError('--group and --partition cannot be used together.');
   if (flags.offset !== undefined && flags.partition === undefined) throw new ToolError('--offset needs --partition.');
+  // The consumer is loaded here, not with this file: samsa.ts loads every
+  // subcommand's file, `samsa start` included, which has no use for it.
+  const { consumerOptions, openConsumer } = await import('../tools/lib/subscription.js');
   const start: StartAt = flags.offset !== undefined ? BigInt(flags.offset) : flags.fromBeginning === true ? 'earliest' : 'latest';
   const formatter = formatterConfig(new Map([['print.key', flags.keys === true ? 'true' : 'false']]));
   const options = consumerOptions(

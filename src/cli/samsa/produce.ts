@@ -11,7 +11,6 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { Producer, ProducerRecord, RecordMetadata } from '../../client/producer.js';
 import { describeError, onShutdown } from '../tools/lib/common.js';
-import { connectProducer, parseAcks, parseCompression, producerOptions } from '../tools/lib/producer-config.js';
 import { type ClientFlags, ToolError, action, examples, intArg, json, keyValues, note, out, repeatable, withClientFlags } from './shared.js';
 
 /** Sends not yet acknowledged, beyond which reading stdin waits. */
@@ -37,6 +36,9 @@ interface Outcome {
 
 async function produce(topic: string, values: string[], flags: ProduceFlags): Promise<number> {
   const headers = keyValues(flags.header, 'header');
+  // The producer is loaded here, not with this file: samsa.ts loads every
+  // subcommand's file, `samsa start` included, which has no use for it.
+  const { connectProducer, parseAcks, parseCompression, producerOptions } = await import('../tools/lib/producer-config.js');
   const props = new Map<string, string>();
   if (flags.acks !== undefined) props.set('acks', String(parseAcks(flags.acks)));
   if (flags.compression !== undefined) props.set('compression.type', parseCompression(flags.compression));

@@ -9,7 +9,7 @@
  * tools' helpers (../tools/lib) and the client, so both CLIs say the same.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { Admin } from '../../client/admin.js';
+import type { Admin } from '../../client/admin.js';
 import { ConnectionError, KafkaProtocolError } from '../../client/errors.js';
 import { ToolError, UsageError, clientOptions, describeError, parseKeyValues } from '../tools/lib/common.js';
 
@@ -127,6 +127,9 @@ export function examples(cmd: Command, lines: string[]): Command {
 
 /** Runs `fn` with an Admin on the flags' bootstrap servers and closes it afterwards. */
 export async function withAdmin<T>(flags: ClientFlags, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  // Loaded on first use: `samsa start` loads this file too, and the client
+  // (Admin and what it pulls in) would only slow the broker's start.
+  const { Admin } = await import('../../client/admin.js');
   const admin = new Admin(clientOptions(flags.bootstrapServer, new Map(), 'samsa-cli'));
   try {
     return await fn(admin);
