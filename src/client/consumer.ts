@@ -32,7 +32,7 @@ import {
 } from './consumer-protocol.js';
 import { builtinAssignors, type Assignor, type AssignorName, type MemberSubscription } from './assignors.js';
 import { ClientClosedError, KafkaConfigError, KafkaProtocolError, checkErrorCode, isRetriable } from './errors.js';
-import { decodeFetchedRecords, type ConsumerMessage } from './fetch-records.js';
+import { scanFetchedRecords, type ConsumerMessage, type FetchedRecords } from './fetch-records.js';
 import {
   commitOffsets,
   fetchCommittedOffsets,
@@ -122,7 +122,8 @@ interface PartitionState {
   position: bigint | null;
   /** Next offset to fetch; meaningful once position is known. */
   fetchOffset: bigint;
-  buffer: ConsumerMessage[];
+  /** Fetched records poll() has not taken yet; null when there are none. */
+  buffer: FetchedRecords | null;
   paused: boolean;
   fetching: boolean;
   resolving: boolean;
@@ -340,7 +341,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
         partition: tp.partition,
         position: null,
         fetchOffset: 0n,
-        buffer: [],
+        buffer: null,
         paused: false,
         fetching: false,
         resolving: false,
@@ -368,7 +369,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   seek(tp: TopicPartition, to: bigint | number | OffsetSpec): void {
     const s = this.state(tp);
     s.epoch++;
-    s.buffer = [];
+    s.buffer = null;
     s.error = null;
     if (typeof to === 'bigint' || typeof to === 'number') {
       const offset = BigInt(to);
@@ -880,7 +881,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     const byLeader = new Map<number, PartitionState[]>();
     let missingLeader = false;
     for (const s of this.partitions.values()) {
-      if (s.paused || s.position === null || s.fetching || s.buffer.length > 0 || s.error !== null) continue;
+      if (s.paused || s.position === null || s.fetching || s.buffer !== null || s.error !== null) continue;
       const leader = this.cluster.leaderFor(s.topic, s.partition);
       if (leader < 0) {
         missingLeader = true;
@@ -996,7 +997,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
           continue;
         }
         try {
-          const decoded = decodeFetchedRecords(
+          const fetched = scanFetchedRecords(
             s.topic,
             s.partition,
             p.records,
@@ -1004,14 +1005,14 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
             p.abortedTransactions,
             this.isolationLevel === IsolationLevel.readCommitted,
           );
-          s.fetchOffset = decoded.nextOffset;
-          if (decoded.messages.length > 0) {
-            s.buffer = decoded.messages;
-            s.leaderEpoch = decoded.messages[decoded.messages.length - 1]!.leaderEpoch;
+          s.fetchOffset = fetched.nextOffset;
+          if (fetched.remaining > 0) {
+            s.buffer = fetched;
+            s.leaderEpoch = fetched.lastLeaderEpoch;
             gotData = true;
-          } else if (s.position !== null && decoded.nextOffset > s.position) {
+          } else if (s.position !== null && fetched.nextOffset > s.position) {
             // Only control records or aborted data: move past them.
-            s.position = decoded.nextOffset;
+            s.position = fetched.nextOffset;
           }
         } catch (error) {
           s.error = error instanceof Error ? error : new Error(String(error));
@@ -1085,12 +1086,14 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
         }
         throw error;
       }
-      if (s.paused || s.buffer.length === 0) continue;
-      const n = Math.min(maxRecords - out.length, s.buffer.length);
-      const taken = s.buffer.splice(0, n);
-      out.push(...taken);
-      s.position = taken[taken.length - 1]!.offset + 1n;
-      if (s.buffer.length === 0) {
+      if (s.paused || s.buffer === null) continue;
+      // The messages are made here, as they are handed out (see scanFetchedRecords).
+      const before = out.length;
+      s.buffer.take(maxRecords - out.length, out);
+      if (out.length === before) continue;
+      s.position = out[out.length - 1]!.offset + 1n;
+      if (s.buffer.remaining === 0) {
+        s.buffer = null;
         if (s.fetchOffset > s.position) s.position = s.fetchOffset;
         this.kickFetch();
       }

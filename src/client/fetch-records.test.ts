@@ -8,7 +8,7 @@ import { buildRecordBatch } from '../protocol/records/batch-builder.js';
 import { decodeRecordBatch } from '../protocol/records/batch-decoder.js';
 import { iterateBatches, readBatchHeader, updateBatchCrc, MAGIC_AT, MAGIC_V2, RECORDS_AT, TimestampType } from '../protocol/records/batch-header.js';
 import { buildEndTxnMarkerBatch, ControlRecordType, decodeControlRecordKey } from '../protocol/records/control-record.js';
-import { decodeFetchedRecords, type ConsumerMessage, type DecodedFetch } from './fetch-records.js';
+import { decodeFetchedRecords, scanFetchedRecords, type ConsumerMessage, type DecodedFetch } from './fetch-records.js';
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumer-protocol.js';
 
 const T = 1_700_000_000_000;
@@ -170,13 +170,28 @@ test('property: the decoder delivers exactly what the general batch decoder yiel
       fc.double({ min: 0, max: 1, noNaN: true }),
       fc.array(fc.record({ producerId: fc.constantFrom(5n, 6n), at: fc.double({ min: 0, max: 1, noNaN: true }) }), { maxLength: 3 }),
       fc.boolean(),
-      (specs, firstOffset, fetchAt, cutAt, abortedAt, readCommitted) => {
+      fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 8 }),
+      (specs, firstOffset, fetchAt, cutAt, abortedAt, readCommitted, takes) => {
         const log = buildLog(specs, firstOffset);
         const fetchOffset = BigInt(firstOffset + Math.floor(fetchAt * (log.endOffset - firstOffset)));
         const bytes = log.bytes.subarray(0, Math.ceil(log.bytes.length * (0.5 + cutAt / 2)));
         const aborted = abortedAt.map((a) => ({ producerId: a.producerId, firstOffset: BigInt(firstOffset + Math.floor(a.at * (log.endOffset - firstOffset))) }));
         const args = ['t', 3, bytes, fetchOffset, aborted, readCommitted] as const;
-        assert.deepStrictEqual(outcome(() => decodeFetchedRecords(...args)), outcome(() => referenceDecode(...args)));
+        const expected = outcome(() => referenceDecode(...args));
+        assert.deepStrictEqual(outcome(() => decodeFetchedRecords(...args)), expected);
+        if ('error' in expected) return;
+        // poll() takes a few at a time: the pieces must add up to the same messages.
+        const fetched = scanFetchedRecords(...args);
+        const pieces: ConsumerMessage[] = [];
+        for (let i = 0; fetched.remaining > 0; i++) {
+          const before = pieces.length;
+          const remaining = fetched.remaining;
+          fetched.take(takes[i % takes.length]!, pieces);
+          assert.equal(pieces.length - before, Math.min(takes[i % takes.length]!, remaining));
+        }
+        assert.deepStrictEqual(pieces, expected.messages);
+        assert.equal(fetched.nextOffset, expected.nextOffset);
+        assert.equal(fetched.lastLeaderEpoch, expected.messages.length > 0 ? expected.messages[expected.messages.length - 1]!.leaderEpoch : -1);
       },
     ),
     { numRuns: 400 },

@@ -10,6 +10,14 @@
  *   its ABORT marker.
  * - Records before the fetch offset (a batch starts earlier than asked) are
  *   dropped.
+ *
+ * scanFetchedRecords checks everything when the response arrives (batch CRCs
+ * and every record's framing), so a bad response fails as a whole, before any
+ * of it is handed out; the ConsumerMessage objects are only made when poll()
+ * takes them (FetchedRecords.take). Made at fetch time, a fetch's worth of
+ * messages (thousands per partition) lived on through several young-generation
+ * collections while poll() worked through them, and copying them there cost
+ * more than decoding them.
  */
 import { CompressionCodec, isCompressionCodec } from '../protocol/compression/codec.js';
 import { decompress } from '../protocol/compression/compress.js';
@@ -25,6 +33,7 @@ import {
   MAGIC_V2,
   RECORD_BYTES_MIN,
   TimestampType,
+  type BatchHeader,
 } from '../protocol/records/batch-header.js';
 import { InvalidRecordsError } from '../protocol/records/invalid-records-error.js';
 import { ControlRecordType, decodeControlRecordKey } from '../protocol/records/control-record.js';
@@ -52,6 +61,7 @@ export interface DecodedFetch {
   nextOffset: bigint;
 }
 
+/** Decodes every deliverable record at once: scanFetchedRecords, then take them all. */
 export function decodeFetchedRecords(
   topic: string,
   partition: number,
@@ -60,11 +70,31 @@ export function decodeFetchedRecords(
   abortedTransactions: FetchResponseAbortedTransaction[] | null,
   readCommitted: boolean,
 ): DecodedFetch {
+  const fetched = scanFetchedRecords(topic, partition, records, fetchOffset, abortedTransactions, readCommitted);
   const messages: ConsumerMessage[] = [];
+  fetched.take(fetched.remaining, messages);
+  return { messages, nextOffset: fetched.nextOffset };
+}
+
+/**
+ * Checks the record bytes of one partition and picks the batches to deliver;
+ * throws (DecodeError) if anything in them is malformed, as decodeRecordBatch
+ * would. The messages come out of the result's take().
+ */
+export function scanFetchedRecords(
+  topic: string,
+  partition: number,
+  records: Buffer | null,
+  fetchOffset: bigint,
+  abortedTransactions: FetchResponseAbortedTransaction[] | null,
+  readCommitted: boolean,
+): FetchedRecords {
+  const deliver: DataBatch[] = [];
   let nextOffset = fetchOffset;
-  if (records === null || records.length === 0) return { messages, nextOffset };
+  if (records === null || records.length === 0) return new FetchedRecords(topic, partition, deliver, 0, nextOffset);
   const aborted = readCommitted && abortedTransactions !== null ? [...abortedTransactions].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1)) : [];
   const abortedProducers = new Set<bigint>();
+  let count = 0;
   const walk = iterateBatches(records);
   for (const span of walk.batches) {
     if (records.readInt8(span.offset + MAGIC_AT) !== MAGIC_V2) {
@@ -85,10 +115,14 @@ export function decodeFetchedRecords(
       }
       continue;
     }
-    decodeDataBatch(records, span.offset, topic, partition, fetchOffset, messages);
+    const batch = checkDataBatch(records, span.offset, fetchOffset);
     nextOffset = lastOffset + 1n;
+    if (batch.deliverable > 0) {
+      deliver.push(batch);
+      count += batch.deliverable;
+    }
   }
-  return { messages, nextOffset };
+  return new FetchedRecords(topic, partition, deliver, count, nextOffset);
 }
 
 /*
@@ -102,25 +136,167 @@ export function decodeFetchedRecords(
  * record), and so are the errors.
  */
 
+/** A checked data batch: its (decompressed) record bytes and how many of its records are at or past the fetch offset. */
+interface DataBatch {
+  header: BatchHeader;
+  bytes: Buffer;
+  /** The first offset to deliver; earlier records of the batch are skipped. */
+  from: number;
+  deliverable: number;
+}
+
 /**
- * A bounds-checked cursor over a batch's record bytes. `end` is the end of
- * the record being read while inside one, so no field can run past it.
+ * Validates the batch at `at` (header, CRC) and walks its records with every
+ * check decodeRecord makes, without making any objects for them.
  */
-class RecordCursor {
-  pos: number;
-  end: number;
+function checkDataBatch(buf: Buffer, at: number, fetchOffset: bigint): DataBatch {
+  const validation = validateBatch(buf, at, buf.length, { origin: 'log' });
+  if (!validation.ok) throw new InvalidRecordsError(validation.error, validation.message);
+  const { header, sizeBytes } = validation;
+  const codec = header.compression;
+  if (!isCompressionCodec(codec)) throw new InvalidRecordsError('UNSUPPORTED_COMPRESSION_TYPE', `codec ${codec}`);
+  // Positions in errors count from the start of the records, as decodeRecordBatch's do.
+  const payload = buf.subarray(at + BATCH_HEADER_BYTES, at + sizeBytes);
+  const bytes = codec === CompressionCodec.none ? payload : decompress(codec, payload, { maxOutputBytes: DECODED_RECORDS_BYTES_MAX });
+  if (header.recordCount > bytes.length / RECORD_BYTES_MIN) {
+    throw new DecodeError(`${header.recordCount} records cannot fit in ${bytes.length} bytes`);
+  }
+  // validateBatch has checked that every offset of the batch is below 2^53, and
+  // the caller that the batch ends at or past fetchOffset: plain numbers are exact.
+  const from = Number(fetchOffset);
+  const c = new RecordCursor(bytes);
+  let deliverable = 0;
+  for (let i = 0; i < header.recordCount; i++) {
+    c.next();
+    if (header.baseOffset + c.offsetDelta >= from) deliverable++;
+  }
+  if (c.pos !== bytes.length) throw new DecodeError(`${bytes.length - c.pos} bytes left after the batch's ${header.recordCount} records`);
+  return { header, bytes, from, deliverable };
+}
+
+/** The deliverable records of one fetched partition, turned into messages as they are taken. */
+export class FetchedRecords {
+  /** Records not taken yet. */
+  remaining: number;
+  /** The leader epoch of the last deliverable record's batch (-1 when there is none). */
+  readonly lastLeaderEpoch: number;
+  private batchIndex = 0;
+  private cursor: RecordCursor | null = null;
+  /** Records of the current batch not read yet (taken or skipped). */
+  private batchLeft = 0;
 
   constructor(
-    readonly buf: Buffer,
-    start: number,
-    end: number,
+    readonly topic: string,
+    readonly partition: number,
+    private readonly batches: DataBatch[],
+    count: number,
+    /** Where the next fetch starts: past the last complete batch, control and skipped ones included. */
+    readonly nextOffset: bigint,
   ) {
-    this.pos = start;
-    this.end = end;
+    this.remaining = count;
+    this.lastLeaderEpoch = batches.length > 0 ? batches[batches.length - 1]!.header.partitionLeaderEpoch : -1;
+  }
+
+  /** Appends up to `max` messages to `out`, in offset order. */
+  take(max: number, out: ConsumerMessage[]): void {
+    const { topic, partition } = this;
+    let n = Math.max(0, Math.min(Math.floor(max), this.remaining));
+    this.remaining -= n;
+    while (n > 0) {
+      let c = this.cursor;
+      if (c === null || this.batchLeft === 0) {
+        c = this.cursor = new RecordCursor(this.batches[this.batchIndex]!.bytes);
+        this.batchLeft = this.batches[this.batchIndex]!.header.recordCount;
+        this.batchIndex++;
+      }
+      const batch = this.batches[this.batchIndex - 1]!;
+      const { baseOffset, baseTimestamp, maxTimestamp, partitionLeaderEpoch } = batch.header;
+      const logAppendTime = batch.header.timestampType === TimestampType.logAppendTime;
+      const timestampType: ConsumerTimestampType = logAppendTime ? 'LogAppendTime' : 'CreateTime';
+      const bytes = c.buf;
+      for (; n > 0 && this.batchLeft > 0; this.batchLeft--) {
+        c.next(); // checked by scanFetchedRecords already: cannot throw here
+        const offset = baseOffset + c.offsetDelta;
+        if (offset < batch.from) continue;
+        n--;
+        out.push({
+          topic,
+          partition,
+          offset: BigInt(offset),
+          key: c.keyLength < 0 ? null : bytes.subarray(c.keyAt, c.keyAt + c.keyLength),
+          value: c.valueLength < 0 ? null : bytes.subarray(c.valueAt, c.valueAt + c.valueLength),
+          headers: readHeaders(bytes, c.headersAt, c.headerCount),
+          // For LogAppendTime batches the broker's time is the batch's max timestamp, as Kafka readers see it.
+          timestamp: logAppendTime ? maxTimestamp : baseTimestamp + c.timestampDelta,
+          timestampType,
+          leaderEpoch: partitionLeaderEpoch,
+        });
+      }
+    }
+  }
+}
+
+/** A header is at least a key length and a value length: one byte each. */
+const HEADER_BYTES_MIN = 2;
+
+/**
+ * Reads the records of a batch one at a time, bounds-checking every field
+ * against its record's length; next() leaves the record's fields as positions.
+ */
+class RecordCursor {
+  pos = 0;
+  /** The end of the record being read while inside one, of the batch between records. */
+  end: number;
+  timestampDelta = 0;
+  offsetDelta = 0;
+  /** -1 for a null key. */
+  keyLength = -1;
+  keyAt = 0;
+  valueLength = -1;
+  valueAt = 0;
+  headerCount = 0;
+  headersAt = 0;
+
+  constructor(readonly buf: Buffer) {
+    this.end = buf.length;
+  }
+
+  /** Reads the record at pos with decodeRecord's checks and errors, and moves past it. */
+  next(): void {
+    this.end = this.buf.length;
+    const length = this.varint();
+    if (length < 0) throw new DecodeError(`invalid record length ${length}`);
+    this.need(length);
+    const start = this.pos;
+    this.end = start + length;
+    this.need(1);
+    this.pos++; // attributes: unused
+    this.timestampDelta = this.varlong();
+    this.offsetDelta = this.varint();
+    this.keyLength = this.nullableLength('key');
+    this.keyAt = this.pos;
+    this.pos += Math.max(this.keyLength, 0);
+    this.valueLength = this.nullableLength('value');
+    this.valueAt = this.pos;
+    this.pos += Math.max(this.valueLength, 0);
+    const count = this.varint();
+    if (count < 0 || count > (this.end - this.pos) / HEADER_BYTES_MIN) throw new DecodeError(`invalid header count ${count}`);
+    this.headerCount = count;
+    this.headersAt = this.pos;
+    for (let i = 0; i < count; i++) {
+      const keyLength = this.varint();
+      if (keyLength < 0) throw new DecodeError(`invalid header key length ${keyLength}`);
+      this.need(keyLength);
+      this.pos += keyLength;
+      const valueLength = this.nullableLength('header value');
+      this.pos += Math.max(valueLength, 0);
+    }
+    if (this.pos !== this.end) throw new DecodeError(`record declared ${length} bytes but its fields took ${this.pos - start}`);
+    this.end = this.buf.length;
   }
 
   /** Zig-zag varint of at most 5 bytes, the same arithmetic as Reader.readVarint. */
-  varint(): number {
+  private varint(): number {
     const buf = this.buf;
     let raw = 0;
     let shift = 0;
@@ -138,7 +314,7 @@ class RecordCursor {
   }
 
   /** Zig-zag varlong as a number, the same arithmetic as Reader.readVarlong. */
-  varlong(): number {
+  private varlong(): number {
     const buf = this.buf;
     let result = 0;
     let multiplier = 1;
@@ -152,97 +328,49 @@ class RecordCursor {
     throw new DecodeError('varlong longer than 10 bytes');
   }
 
-  need(byteCount: number): void {
+  private need(byteCount: number): void {
     if (byteCount < 0 || byteCount > this.end - this.pos) {
       throw new DecodeError(`need ${byteCount} bytes at offset ${this.pos}, only ${this.end - this.pos} left`);
     }
   }
 
-  /** A varint length then that many bytes (a view, not a copy); -1 is null. */
-  nullableBytes(what: string): Buffer | null {
+  /** A varint length of bytes that must follow within the record; -1 is null. */
+  private nullableLength(what: string): number {
     const length = this.varint();
     if (length < 0) {
       if (length !== -1) throw new DecodeError(`invalid ${what} length ${length}`);
-      return null;
+      return -1;
     }
     this.need(length);
-    const start = this.pos;
-    this.pos += length;
-    return this.buf.subarray(start, start + length);
+    return length;
   }
 }
 
-/** A header is at least a key length and a value length: one byte each. */
-const HEADER_BYTES_MIN = 2;
-
-/**
- * Checks the (non-control) batch at `at` and appends its records at or past
- * `fetchOffset` to `out` as ConsumerMessages.
- */
-function decodeDataBatch(buf: Buffer, at: number, topic: string, partition: number, fetchOffset: bigint, out: ConsumerMessage[]): void {
-  const validation = validateBatch(buf, at, buf.length, { origin: 'log' });
-  if (!validation.ok) throw new InvalidRecordsError(validation.error, validation.message);
-  const { header, sizeBytes } = validation;
-  const codec = header.compression;
-  if (!isCompressionCodec(codec)) throw new InvalidRecordsError('UNSUPPORTED_COMPRESSION_TYPE', `codec ${codec}`);
-  // Positions in errors count from the start of the records, as decodeRecordBatch's do.
-  const payload = buf.subarray(at + BATCH_HEADER_BYTES, at + sizeBytes);
-  const bytes = codec === CompressionCodec.none ? payload : decompress(codec, payload, { maxOutputBytes: DECODED_RECORDS_BYTES_MAX });
-  const end = bytes.length;
-  if (header.recordCount > end / RECORD_BYTES_MIN) {
-    throw new DecodeError(`${header.recordCount} records cannot fit in ${end} bytes`);
-  }
-  // validateBatch has checked that every offset of the batch is below 2^53, and
-  // the caller that the batch ends at or past fetchOffset: plain numbers are exact.
-  const from = Number(fetchOffset);
-  const { baseOffset, baseTimestamp, maxTimestamp, partitionLeaderEpoch } = header;
-  const logAppendTime = header.timestampType === TimestampType.logAppendTime;
-  const timestampType: ConsumerTimestampType = logAppendTime ? 'LogAppendTime' : 'CreateTime';
-  const c = new RecordCursor(bytes, 0, end);
-  for (let i = 0; i < header.recordCount; i++) {
-    c.end = end;
-    const length = c.varint();
-    if (length < 0) throw new DecodeError(`invalid record length ${length}`);
-    c.need(length);
-    const recordStart = c.pos;
-    c.end = recordStart + length;
-    c.need(1);
-    c.pos++; // attributes: unused
-    const timestampDelta = c.varlong();
-    const offsetDelta = c.varint();
-    const key = c.nullableBytes('key');
-    const value = c.nullableBytes('value');
-    const headers = readHeaders(c);
-    if (c.pos !== c.end) throw new DecodeError(`record declared ${length} bytes but its fields took ${c.pos - recordStart}`);
-    const offset = baseOffset + offsetDelta;
-    if (offset < from) continue;
-    out.push({
-      topic,
-      partition,
-      offset: BigInt(offset),
-      key,
-      value,
-      headers,
-      // For LogAppendTime batches the broker's time is the batch's max timestamp, as Kafka readers see it.
-      timestamp: logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
-      timestampType,
-      leaderEpoch: partitionLeaderEpoch,
-    });
-  }
-  if (c.pos !== end) throw new DecodeError(`${end - c.pos} bytes left after the batch's ${header.recordCount} records`);
-}
-
-function readHeaders(c: RecordCursor): RecordHeader[] {
-  const count = c.varint();
-  if (count < 0 || count > (c.end - c.pos) / HEADER_BYTES_MIN) throw new DecodeError(`invalid header count ${count}`);
+/** The headers of a record that RecordCursor.next() has checked: `count` of them from `at`. */
+function readHeaders(buf: Buffer, at: number, count: number): RecordHeader[] {
   const headers: RecordHeader[] = new Array(count);
+  let pos = at;
+  const length = (): number => {
+    // Header lengths were checked by RecordCursor.next(); plain zig-zag varint decoding.
+    let raw = 0;
+    let shift = 0;
+    for (;;) {
+      const byte = buf[pos++]!;
+      raw |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) break;
+      shift += 7;
+    }
+    raw >>>= 0;
+    return (raw >>> 1) ^ -(raw & 1);
+  };
   for (let i = 0; i < count; i++) {
-    const keyLength = c.varint();
-    if (keyLength < 0) throw new DecodeError(`invalid header key length ${keyLength}`);
-    c.need(keyLength);
-    const key = c.buf.toString('utf8', c.pos, c.pos + keyLength);
-    c.pos += keyLength;
-    headers[i] = { key, value: c.nullableBytes('header value') };
+    const keyLength = length();
+    const key = buf.toString('utf8', pos, pos + keyLength);
+    pos += keyLength;
+    const valueLength = length();
+    const value = valueLength < 0 ? null : buf.subarray(pos, pos + valueLength);
+    pos += Math.max(valueLength, 0);
+    headers[i] = { key, value };
   }
   return headers;
 }
