@@ -1,8 +1,10 @@
 /**
  * Turns the record bytes of one partition in a Fetch response into messages.
  *
- * - Batches are decoded with the records module; a partial batch at the end
- *   (the broker cuts at max bytes) is left for the next fetch.
+ * - A partial batch at the end (the broker cuts at max bytes) is left for
+ *   the next fetch.
+ * - Data batches are read by the record cursor below; the rare batches that
+ *   deliver nothing (control, aborted) by the records module's decoder.
  * - Control batches (transaction markers) are never delivered.
  * - With read_committed, records of aborted transactions are dropped: the
  *   response lists each aborted transaction by producer id and first offset;
