@@ -25,6 +25,7 @@ import { CompressionCodec, isCompressionCodec } from '../protocol/compression/co
 import { decompress } from '../protocol/compression/compress.js';
 import type { FetchResponseAbortedTransaction } from '../protocol/generated/messages/fetch-response.js';
 import { DecodeError } from '../protocol/primitives/decode-error.js';
+import { Reader } from '../protocol/primitives/reader.js';
 import { decodeRecordBatch, DECODED_RECORDS_BYTES_MAX } from '../protocol/records/batch-decoder.js';
 import {
   BATCH_HEADER_BYTES,
@@ -242,13 +243,12 @@ export class FetchedRecords {
 const HEADER_BYTES_MIN = 2;
 
 /**
- * Reads the records of a batch one at a time, bounds-checking every field
- * against its record's length; next() leaves the record's fields as positions.
+ * Reads the records of a batch one at a time with a Reader whose end is
+ * narrowed to the record being read, so every field is bounds-checked against
+ * its record's length (as decodeRecord's Reader per record does, with the
+ * same errors); next() leaves the record's fields as positions.
  */
-class RecordCursor {
-  pos = 0;
-  /** The end of the record being read while inside one, of the batch between records. */
-  end: number;
+class RecordCursor extends Reader {
   timestampDelta = 0;
   offsetDelta = 0;
   /** -1 for a null key. */
@@ -259,37 +259,32 @@ class RecordCursor {
   headerCount = 0;
   headersAt = 0;
 
-  constructor(readonly buf: Buffer) {
-    this.end = buf.length;
-  }
-
   /** Reads the record at pos with decodeRecord's checks and errors, and moves past it. */
   next(): void {
     this.end = this.buf.length;
-    const length = this.varint();
+    const length = this.readVarint();
     if (length < 0) throw new DecodeError(`invalid record length ${length}`);
     this.need(length);
     const start = this.pos;
     this.end = start + length;
     this.need(1);
     this.pos++; // attributes: unused
-    this.timestampDelta = this.varlong();
-    this.offsetDelta = this.varint();
+    this.timestampDelta = this.readVarlong();
+    this.offsetDelta = this.readVarint();
     this.keyLength = this.nullableLength('key');
     this.keyAt = this.pos;
     this.pos += Math.max(this.keyLength, 0);
     this.valueLength = this.nullableLength('value');
     this.valueAt = this.pos;
     this.pos += Math.max(this.valueLength, 0);
-    const count = this.varint();
+    const count = this.readVarint();
     if (count < 0 || count > (this.end - this.pos) / HEADER_BYTES_MIN) throw new DecodeError(`invalid header count ${count}`);
     this.headerCount = count;
     this.headersAt = this.pos;
     for (let i = 0; i < count; i++) {
-      const keyLength = this.varint();
+      const keyLength = this.readVarint();
       if (keyLength < 0) throw new DecodeError(`invalid header key length ${keyLength}`);
-      this.need(keyLength);
-      this.pos += keyLength;
+      this.skip(keyLength);
       const valueLength = this.nullableLength('header value');
       this.pos += Math.max(valueLength, 0);
     }
@@ -297,48 +292,9 @@ class RecordCursor {
     this.end = this.buf.length;
   }
 
-  /** Zig-zag varint of at most 5 bytes, the same arithmetic as Reader.readVarint. */
-  private varint(): number {
-    const buf = this.buf;
-    let raw = 0;
-    let shift = 0;
-    for (let i = 0; i < 5; i++) {
-      if (this.pos >= this.end) throw new DecodeError(`truncated varint at offset ${this.pos}`);
-      const byte = buf[this.pos++]!;
-      raw |= (byte & 0x7f) << shift;
-      if ((byte & 0x80) === 0) {
-        raw >>>= 0;
-        return (raw >>> 1) ^ -(raw & 1);
-      }
-      shift += 7;
-    }
-    throw new DecodeError('varint longer than 5 bytes');
-  }
-
-  /** Zig-zag varlong as a number, the same arithmetic as Reader.readVarlong. */
-  private varlong(): number {
-    const buf = this.buf;
-    let result = 0;
-    let multiplier = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw new DecodeError(`truncated varlong at offset ${this.pos}`);
-      const byte = buf[this.pos++]!;
-      result += (byte & 0x7f) * multiplier;
-      if ((byte & 0x80) === 0) return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
-      multiplier *= 128;
-    }
-    throw new DecodeError('varlong longer than 10 bytes');
-  }
-
-  private need(byteCount: number): void {
-    if (byteCount < 0 || byteCount > this.end - this.pos) {
-      throw new DecodeError(`need ${byteCount} bytes at offset ${this.pos}, only ${this.end - this.pos} left`);
-    }
-  }
-
   /** A varint length of bytes that must follow within the record; -1 is null. */
   private nullableLength(what: string): number {
-    const length = this.varint();
+    const length = this.readVarint();
     if (length < 0) {
       if (length !== -1) throw new DecodeError(`invalid ${what} length ${length}`);
       return -1;
@@ -351,27 +307,15 @@ class RecordCursor {
 /** The headers of a record that RecordCursor.next() has checked: `count` of them from `at`. */
 function readHeaders(buf: Buffer, at: number, count: number): RecordHeader[] {
   const headers: RecordHeader[] = new Array(count);
-  let pos = at;
-  const length = (): number => {
-    // Header lengths were checked by RecordCursor.next(); plain zig-zag varint decoding.
-    let raw = 0;
-    let shift = 0;
-    for (;;) {
-      const byte = buf[pos++]!;
-      raw |= (byte & 0x7f) << shift;
-      if ((byte & 0x80) === 0) break;
-      shift += 7;
-    }
-    raw >>>= 0;
-    return (raw >>> 1) ^ -(raw & 1);
-  };
+  if (count === 0) return headers;
+  const r = new Reader(buf, at);
   for (let i = 0; i < count; i++) {
-    const keyLength = length();
-    const key = buf.toString('utf8', pos, pos + keyLength);
-    pos += keyLength;
-    const valueLength = length();
-    const value = valueLength < 0 ? null : buf.subarray(pos, pos + valueLength);
-    pos += Math.max(valueLength, 0);
+    const keyLength = r.readVarint();
+    const key = buf.toString('utf8', r.pos, r.pos + keyLength);
+    r.pos += keyLength;
+    const valueLength = r.readVarint();
+    const value = valueLength < 0 ? null : buf.subarray(r.pos, r.pos + valueLength);
+    r.pos += Math.max(valueLength, 0);
     headers[i] = { key, value };
   }
   return headers;

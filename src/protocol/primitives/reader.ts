@@ -10,7 +10,8 @@ const textDecoder = new TextDecoder('utf-8', { fatal: false });
 export class Reader {
   readonly buf: Buffer;
   pos: number;
-  readonly end: number;
+  /** Where reading stops; a reader may narrow it, e.g. to one record of a batch. */
+  end: number;
 
   constructor(buf: Buffer, start = 0, end = buf.length) {
     this.buf = buf;
