@@ -39,6 +39,7 @@ function declaredContentSize(frame: Buffer): number | null {
 export function zstdDecompress(input: Buffer, maxOutputBytes: number): Buffer {
   const binding = zstdBinding();
   decompressContext ??= new binding.DCtx();
+  const streamOutBytes = binding.dStreamOutSize();
   const context = decompressContext;
   const chunks: Buffer[] = [];
   let total = 0;
@@ -51,7 +52,7 @@ export function zstdDecompress(input: Buffer, maxOutputBytes: number): Buffer {
     while (remaining.length > 0 || pending !== 0) {
       const room = maxOutputBytes - total;
       const declared = declaredContentSize(remaining);
-      const want = declared !== null && declared > 0 ? declared : Math.max(binding.dStreamOutSize(), remaining.length * 4);
+      const want = declared !== null && declared > 0 ? declared : Math.max(streamOutBytes, remaining.length * 4);
       // One byte past the limit lets us tell "exactly at the limit" from "over".
       const output = Buffer.allocUnsafe(Math.max(1, Math.min(room + 1, want)));
       const [hint, produced, consumed] = context.decompressStream(output, remaining);
