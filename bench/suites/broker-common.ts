@@ -54,8 +54,13 @@ export function rssOf(pid: number): number {
 
 /** utime + stime of a process, all threads, in ms (Linux: 100 ticks/s); NaN where /proc is missing. */
 export function processCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** utime + stime in ms from a /proc stat file (a process's, or a thread's under /proc/<pid>/task); NaN if unreadable. */
+export function statCpuMs(statPath: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(statPath, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFrameLoad, type FrameLoadResult } from '../load/frame-load.js';
 import { startFrameServer } from '../servers/spawn.js';
-import { AdminConnection, brokerLoad, buildProduceFrames, createTopic, startBroker } from '../suites/broker-common.js';
+import { AdminConnection, brokerLoad, buildProduceFrames, createTopic, startBroker, statCpuMs } from '../suites/broker-common.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,19 +29,21 @@ function threadCpuMs(pid: number): Map<string, number> {
     return out;
   }
   for (const tid of tids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ms = (Number(fields[11]) + Number(fields[12])) * 10;
-      // The main thread's id is the process id; other threads by name and id.
-      const key = tid === String(pid) ? 'main' : `${name}#${tid}`;
-      out.set(key, ms);
-    } catch {
-      // The thread ended meanwhile.
-    }
+    const ms = statCpuMs(`/proc/${pid}/task/${tid}/stat`);
+    if (Number.isNaN(ms)) continue; // the thread ended meanwhile
+    // The main thread's id is the process id; other threads by name and id.
+    const key = tid === String(pid) ? 'main' : `${threadName(pid, tid)}#${tid}`;
+    out.set(key, ms);
   }
   return out;
+}
+
+function threadName(pid: number, tid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
 }
 
 function childPids(): number[] {
