@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { Measurement, Suite } from './suite.js';
+import { settleDisk } from './disk-phase.js';
 
 export const recordFormat = 'samsa-bench/1';
 
@@ -182,6 +183,8 @@ export async function runSuites(selected: readonly Suite[], options: RunOptions)
   const outcomes: SuiteOutcome[] = [];
   for (const suite of selected) {
     const tmpDir = await mkdtemp(join(tmpdir(), `samsa-bench-${suite.name.replace(/[^\w.-]/g, '_')}-`));
+    // The previous suite's writes go to disk now, not during this one.
+    settleDisk(tmpDir);
     const cpuBusyBefore = await waitForQuiet(options.quietWaitMs ?? 0, log);
     const t0 = performance.now();
     log(`▶ ${suite.name}: ${suite.description}${cpuBusyBefore > busyThreshold ? ` (CPUs ${percent(cpuBusyBefore)} busy before it)` : ''}`);

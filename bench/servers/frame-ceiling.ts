@@ -1,5 +1,8 @@
 /** Shared body of the three network ceilings: start a frame server, drive it, check, stop. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BenchContext, Measurement } from '../suite.js';
+import { prepareDiskPhase } from '../disk-phase.js';
 import { buildProduceShapedFrames } from '../load/frames.js';
 import { runFrameLoad, type FrameLoadResult } from '../load/frame-load.js';
 import { startFrameServer } from './spawn.js';
@@ -20,6 +23,10 @@ export interface FrameCeilingOutcome {
 }
 
 /**
+ * The file-writing ceilings (append, fsync) write into a directory of their
+ * own, prepared by prepareDiskPhase and deleted afterwards, as the broker's
+ * phases in broker.produce are.
+ *
  * @param frames the request frames to send; by default produce-shaped frames
  *   with random records. A suite comparing the broker with a ceiling can pass
  *   the exact requests it sends to the broker.
@@ -34,7 +41,10 @@ export async function runFrameCeiling(
     recordBytes: ceilingLoad.recordBytes,
   }),
 ): Promise<FrameCeilingOutcome> {
-  const server = await startFrameServer(mode, ctx.tmpDir, ctx.durationMs + 60_000);
+  const writesFiles = mode !== 'sink';
+  const dir = writesFiles ? mkdtempSync(join(ctx.tmpDir, `ceiling-${mode}-`)) : ctx.tmpDir;
+  if (writesFiles) prepareDiskPhase(dir);
+  const server = await startFrameServer(mode, dir, ctx.durationMs + 60_000);
   let load: FrameLoadResult;
   try {
     load = await runFrameLoad({
@@ -51,6 +61,7 @@ export async function runFrameCeiling(
     throw err;
   }
   const stats = await server.stop();
+  if (writesFiles) rmSync(dir, { recursive: true, force: true });
   if (load.errors.length > 0) throw new Error(`${mode} load errors: ${load.errors.slice(0, 3).join('; ')}`);
   if (load.correlationMismatches > 0) throw new Error(`${mode}: ${load.correlationMismatches} responses out of order`);
   if (load.requests === 0) throw new Error(`${mode}: no request completed in the window`);

@@ -5,9 +5,13 @@
  * through ceiling.append (acks=1) and ceiling.fsync (acks=all with the
  * broker's default fsync policy: acks=all waits for the group-committed
  * fdatasync). Ceiling and broker phases alternate, so a noisy machine moves
- * both alike. Target: each ratio ≥ 0.7.
+ * both alike; each starts from the same page-cache state (disk-phase.ts) and
+ * its files are deleted after it. Target: each ratio ≥ 0.7.
  */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Measurement, Suite } from '../suite.js';
+import { prepareDiskPhase } from '../disk-phase.js';
 import { runFrameLoad, type FrameLoadResult } from '../load/frame-load.js';
 import { runFrameCeiling } from '../servers/frame-ceiling.js';
 import { AdminConnection, brokerLoad, buildProduceFrames, createTopic, startBroker } from './broker-common.js';
@@ -36,6 +40,7 @@ export const brokerProduce: Suite = {
         const admin = await AdminConnection.open(broker.port);
         await createTopic(admin, brokerLoad.topic, 1);
         admin.close();
+        prepareDiskPhase(ctx.tmpDir);
         load = check(`broker ${label}`, await runFrameLoad({
           host: '127.0.0.1',
           port: broker.port,
@@ -46,6 +51,7 @@ export const brokerProduce: Suite = {
         }));
       } finally {
         await broker.stop();
+        rmSync(join(ctx.tmpDir, label), { recursive: true, force: true });
       }
       const ratio = load.requestMBps / ceiling.load.requestMBps;
       ctx.log(`${label}: broker ${load.requestMBps.toFixed(0)} MB/s, ${ceilingName} ${ceiling.load.requestMBps.toFixed(0)} MB/s (same frames): ${ratio.toFixed(2)}`);
