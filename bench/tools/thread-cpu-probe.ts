@@ -7,9 +7,10 @@
  *   node dist/bench/tools/thread-cpu-probe.js [--ms 3000] [--acks 1] [--rounds 1] [--only broker|ceiling]
  *     [--config key=value,key=value]   (broker configuration)
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { prepareDiskPhase } from '../disk-phase.js';
 import { runFrameLoad, type FrameLoadResult } from '../load/frame-load.js';
 import { startFrameServer } from '../servers/spawn.js';
 import { AdminConnection, brokerLoad, buildProduceFrames, createTopic, startBroker, statCpuMs } from '../suites/broker-common.js';
@@ -97,18 +98,24 @@ async function main(): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       if (only !== 'broker') {
         const before = new Set(childPids());
-        const server = await startFrameServer(acks === 1 ? 'append' : 'fsync', tmpDir, durationMs + 60_000);
+        const dir = join(tmpDir, `ceiling-${r}`);
+        mkdirSync(dir);
+        prepareDiskPhase(dir);
+        const server = await startFrameServer(acks === 1 ? 'append' : 'fsync', dir, durationMs + 60_000);
         const pid = childPids().find((p) => !before.has(p)) ?? 0;
         await measure(acks === 1 ? 'ceiling.append' : 'ceiling.fsync', server.port, pid, frames, durationMs);
         await server.stop();
+        rmSync(dir, { recursive: true, force: true });
       }
       if (only !== 'ceiling') {
         const broker = await startBroker(ctx, `probe-${r}`, config);
         const admin = await AdminConnection.open(broker.port);
         await createTopic(admin, brokerLoad.topic, 1);
         admin.close();
+        prepareDiskPhase(tmpDir);
         await measure('broker', broker.port, broker.pid, frames, durationMs);
         await broker.stop();
+        rmSync(join(tmpDir, `probe-${r}`), { recursive: true, force: true });
       }
     }
   } finally {
