@@ -2,6 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FrameServerMessage, FrameServerMode, FrameServerStats } from './frame-server.js';
+import { withMallocTunables } from '../../src/cli/malloc-tunables.js';
 
 export interface RunningFrameServer {
   port: number;
@@ -23,6 +24,8 @@ export function startFrameServer(mode: FrameServerMode, dir: string, lifetimeMs:
   const child: ChildProcess = fork(serverPath, [mode, dir, String(lifetimeMs)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: [],
+    // The same process settings the broker runs with (broker-common.ts).
+    env: withMallocTunables(process.env),
   });
   let exited = false;
   const exitedPromise = new Promise<void>((resolve) => {

@@ -19,6 +19,7 @@ import { buildRecordBatch } from '../../src/protocol/records/batch-builder.js';
 import { FrameSplitter } from '../load/frame-splitter.js';
 import type { BrokerServerMessage } from '../servers/broker-server.js';
 import type { BenchContext } from '../suite.js';
+import { withMallocTunables } from '../../src/cli/malloc-tunables.js';
 
 export const brokerLoad = {
   connections: 4,
@@ -125,6 +126,8 @@ export function startBroker(
   const child: ChildProcess = fork(serverPath, [dataDir, String(lifetimeMs), JSON.stringify(config)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv,
+    // The malloc settings `samsa start` and kafka-server-start.sh give the broker.
+    env: withMallocTunables(process.env),
     // A wrapper such as strace or perf for the broker: SAMSA_BENCH_BROKER_EXEC=/path/to/wrapper.
     ...(process.env['SAMSA_BENCH_BROKER_EXEC'] ? { execPath: process.env['SAMSA_BENCH_BROKER_EXEC'] } : {}),
   });

@@ -19,6 +19,7 @@ import { buildRecordBatch } from '../../src/protocol/records/batch-builder.js';
 import type { Measurement, Suite } from '../suite.js';
 import { AdminConnection, createTopic } from './broker-common.js';
 import { rssOf } from './broker-common.js';
+import { withMallocTunables } from '../../src/cli/malloc-tunables.js';
 
 export const startupTargets = { firstProduceMs: 500, idleRssMB: 100 } as const;
 
@@ -70,7 +71,8 @@ async function sampleStartup(dataDir: string, idleMs: number): Promise<StartupSa
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', guardUrl, cliPath, 'start', '--host', '127.0.0.1', '--port', String(port), '--controller-port', String(controllerPort), '--data-dir', dataDir], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { ...process.env, SAMSA_BENCH_LIFETIME_MS: '60000' },
+    // The environment `samsa start` gives itself (its first line sets GLIBC_TUNABLES).
+    env: { ...withMallocTunables(process.env), SAMSA_BENCH_LIFETIME_MS: '60000' },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));

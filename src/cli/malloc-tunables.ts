@@ -1,0 +1,28 @@
+/**
+ * glibc malloc settings the launchers give a broker process (the `samsa`
+ * script's first line, bin/kafka-server-start.sh and `npm start` set
+ * GLIBC_TUNABLES to this, unless it is already set; musl and other libcs
+ * ignore it). They must be in place when the process starts: glibc reads
+ * them once, and Node has no way to call mallopt() later.
+ *
+ * Why: a broker allocates a buffer for every request frame and every socket
+ * read, up to a megabyte each (librdkafka's 1 MB batches). By default glibc
+ * serves allocations over 128 KiB (the threshold adapts upwards) with
+ * mmap() and gives memory back to the kernel as soon as 128 KiB lie free at
+ * the top of its heap, so these buffers kept landing on pages the kernel
+ * had to fault in and zero again. Serving allocations up to 4 MiB from the
+ * heap and keeping up to 64 MiB of free heap lets frames reuse memory.
+ *
+ * Measured on 2 cores: librdkafka's producer with 1 KiB messages (1 MB
+ * batches) 379-415k msgs/s instead of 287-327k, at 2.8-3.0 instead of 3.3
+ * CPU-seconds per 3 s; broker.produce's 64 KiB batches 597-675 MB/s instead
+ * of 520-553, the event loop spending 1.3-1.4 instead of 1.6-1.7 s per GB.
+ * The cost is memory kept after a burst: RSS 135-138 MB instead of
+ * 121-130 MB after the librdkafka run.
+ */
+export const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=67108864';
+
+/** `env` with GLIBC_TUNABLES set to MALLOC_TUNABLES unless the caller set it already. */
+export function withMallocTunables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return env['GLIBC_TUNABLES'] === undefined ? { ...env, GLIBC_TUNABLES: MALLOC_TUNABLES } : env;
+}
