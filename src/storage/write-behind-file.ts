@@ -2,8 +2,8 @@
  * A segment's `.log` file whose appends never wait for the disk on the
  * event loop.
  *
- * On an idle file a small append is written on the spot (a page-cache copy;
- * see INLINE_WRITE_BYTES_MAX for where the line is and why). Behind
+ * On an idle file an append is written on the spot (a page-cache copy; see
+ * INLINE_WRITE_BYTES_MAX for why not in the background). Behind
  * queued work or beside a running fdatasync it is queued instead, and one
  * vectored write on the libuv thread pool stores everything queued while
  * the previous operation ran: a synchronous write there would wait for the
@@ -40,21 +40,24 @@ const WRITE_GROUP_BUFFERS_MAX = 1024;
 /**
  * A write up to this size on an idle file (nothing queued, running or
  * syncing) is done on the spot; write() then says so by returning true, and
- * no onWritten follows. Larger writes go to the thread pool, so the copy
- * into the page cache runs beside the event loop instead of on it.
+ * no onWritten follows. That is every write: the thread pool is for writes
+ * behind a running fdatasync, where a synchronous write would wait for the
+ * disk (ext4 holds pages under writeback), and behind other queued work.
  *
- * Measured on 2 cores (broker.produce's frames, each phase started from the
- * same page-cache state): 64 KiB batches at acks=1 ran at 578-621 MB/s on
- * the pool against 387-516 MB/s on the spot, the event loop spending
- * 1.3-1.5 s per GB instead of 1.8-2.5 s. Small writes stay on the spot:
- * with ~3 KiB batches across 1,000 partitions, each its own round trip, the
- * pool nearly doubled the CPU per request. Neither scale.partitions (6 and
- * 1,000 partitions of librdkafka batches) nor librdkafka's 1 KiB producer
- * (batches up to 1 MB) moved beyond noise with this threshold. Writes behind
- * a running fdatasync always go to the pool, since a synchronous write there
- * would wait for the disk (ext4 holds pages under writeback).
+ * Measured on 2 cores, pool for writes over 32 KiB vs on the spot:
+ * - With no write-back running (each phase started from a clean page
+ *   cache), 64 KiB batches at acks=1 ran at 578-621 vs 387-516 MB/s.
+ * - With 3 GB of dirty pages being written back, as on a broker that has
+ *   been taking writes for a while: 64 KiB batches 384-469 vs 505-519 MB/s;
+ *   librdkafka's 1 KiB producer (1 MB batches) 133-162k vs 364-390k msgs/s,
+ *   with the broker's RSS at 380 MB instead of 130 MB as queued writes
+ *   piled up behind throttled pool writes.
+ * - ~3 KiB batches across 1,000 partitions: the pool nearly doubled the CPU
+ *   per request.
+ * A broker under steady load lives in the second case, so writes stay on
+ * the spot.
  */
-const INLINE_WRITE_BYTES_MAX = 32 * 1024;
+const INLINE_WRITE_BYTES_MAX = Number.POSITIVE_INFINITY;
 
 export interface WriteBehindOptions {
   /** Called once with the first background failure. */
