@@ -126,7 +126,7 @@ export function startBroker(
   const child: ChildProcess = fork(serverPath, [dataDir, String(lifetimeMs), JSON.stringify(config)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv,
-    // The malloc settings `samsa start` and kafka-server-start.sh give the broker.
+    // The malloc settings `npm start` and kafka-server-start.sh give the broker.
     env: withMallocTunables(process.env),
     // A wrapper such as strace or perf for the broker: SAMSA_BENCH_BROKER_EXEC=/path/to/wrapper.
     ...(process.env['SAMSA_BENCH_BROKER_EXEC'] ? { execPath: process.env['SAMSA_BENCH_BROKER_EXEC'] } : {}),

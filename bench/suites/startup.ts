@@ -71,7 +71,7 @@ async function sampleStartup(dataDir: string, idleMs: number): Promise<StartupSa
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', guardUrl, cliPath, 'start', '--host', '127.0.0.1', '--port', String(port), '--controller-port', String(controllerPort), '--data-dir', dataDir], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    // The environment `samsa start` gives itself (its first line sets GLIBC_TUNABLES).
+    // The environment `npm start` and kafka-server-start.sh give the broker (GLIBC_TUNABLES).
     env: { ...withMallocTunables(process.env), SAMSA_BENCH_LIFETIME_MS: '60000' },
   });
   let stderr = '';

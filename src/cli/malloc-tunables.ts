@@ -1,9 +1,12 @@
 /**
- * glibc malloc settings the launchers give a broker process (the `samsa`
- * script's first line, bin/kafka-server-start.sh and `npm start` set
- * GLIBC_TUNABLES to this, unless it is already set; musl and other libcs
- * ignore it). They must be in place when the process starts: glibc reads
- * them once, and Node has no way to call mallopt() later.
+ * glibc malloc settings the shell launchers give a broker process:
+ * bin/kafka-server-start.sh and `npm start` set GLIBC_TUNABLES to this
+ * unless it is already set (musl and other libcs ignore it). They must be
+ * in place when the process starts: glibc reads them once, and Node has no
+ * way to call mallopt() later. The `samsa` script itself keeps a plain
+ * `#!/usr/bin/env node`: `env -S`, which a first line needs to set a
+ * variable, is missing from BusyBox (Alpine), where `npx samsa` would then
+ * not run at all; `GLIBC_TUNABLES=... npx samsa start` does the same by hand.
  *
  * Why: a broker allocates a buffer for every request frame and every socket
  * read, up to a megabyte each (librdkafka's 1 MB batches). By default glibc

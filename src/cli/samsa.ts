@@ -1,4 +1,4 @@
-#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=67108864 node
+#!/usr/bin/env node
 /**
  * `samsa`: the friendly front door. Each subcommand lives in ./samsa/ and is
  * built on the Samsa client and the Kafka tools' helpers (./tools/lib), so
@@ -14,9 +14,6 @@
  * Every command that talks to a cluster takes --bootstrap-server (default
  * localhost:9092, or $SAMSA_BOOTSTRAP) and --json. Errors are one line on
  * stderr with exit code 1; --verbose adds the stack.
- *
- * The first line gives the process glibc's malloc settings for a broker
- * (malloc-tunables.ts); `env -S` is coreutils 8.30+ or any BSD env.
  */
 // Each subcommand's file below only registers its command; the client
 // (Admin, Producer, Consumer) is imported when an action runs, so that
