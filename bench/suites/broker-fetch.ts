@@ -2,15 +2,15 @@
  * Broker efficiency, fetch side: 4 consumers read the tail of a partition —
  * the newest 4 MiB, which the log keeps in its in-memory tail cache, as a
  * consumer that keeps up would — with pre-built Fetch requests of up to
- * 1 MiB each, 4 in flight per connection. Compared with ceiling.tcp (a Node
- * process receiving 64 KiB frames over loopback and only splitting them),
- * run in the same suite right before. Target: ≥ 0.7.
+ * 1 MiB each, 4 in flight per connection, from a child process of their
+ * own (fetch-load-child.ts). Compared with ceiling.tcp (a Node process
+ * receiving 64 KiB frames over loopback and only splitting them), run in
+ * the same suite right before. Target: ≥ 0.7.
  */
-import { connect } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import type { Suite } from '../suite.js';
 import { ApiKey } from '../../src/protocol/generated/api-registry.js';
-import { FrameSplitter } from '../load/frame-splitter.js';
+import type { FetchLoad } from '../load/fetch-load.js';
+import { runFetchLoadInChild } from '../load/fetch-load-child.js';
 import { runFrameCeiling } from '../servers/frame-ceiling.js';
 import { AdminConnection, brokerLoad, buildProduceFrames, createTopic, decodeResponse, requestFrame, startBroker } from './broker-common.js';
 
@@ -42,64 +42,6 @@ function fetchFrames(): Buffer[] {
   return frames;
 }
 
-interface FetchLoad {
-  bytes: number;
-  responses: number;
-  seconds: number;
-  firstResponse: Buffer | null;
-}
-
-async function runFetchLoad(port: number, frames: readonly Buffer[], durationMs: number): Promise<FetchLoad> {
-  const warmupMs = Math.min(500, durationMs / 5);
-  const start = performance.now();
-  const windowStart = start + warmupMs;
-  const windowEnd = windowStart + durationMs;
-  let bytes = 0;
-  let responses = 0;
-  let firstResponse: Buffer | null = null;
-  let sending = true;
-  const done: Promise<void>[] = [];
-  for (let c = 0; c < consumers; c++) {
-    done.push(
-      new Promise<void>((resolve, reject) => {
-        const socket = connect({ host: '127.0.0.1', port, noDelay: true });
-        const splitter = new FrameSplitter(64 * 1024 * 1024);
-        let next = Math.floor((c * frames.length) / consumers);
-        let outstanding = 0;
-        const send = (): void => {
-          socket.write(frames[next]!);
-          next = (next + 1) % frames.length;
-          outstanding++;
-        };
-        socket.once('connect', () => {
-          socket.cork();
-          for (let i = 0; i < inFlightMax; i++) send();
-          socket.uncork();
-        });
-        socket.on('data', (chunk: Buffer) => {
-          splitter.push(chunk, (parts, frameBytes) => {
-            outstanding--;
-            if (firstResponse === null) firstResponse = Buffer.concat(parts);
-            const now = performance.now();
-            if (now >= windowStart && now <= windowEnd) {
-              bytes += frameBytes;
-              responses++;
-            }
-            if (sending) send();
-            else if (outstanding === 0) socket.end();
-          });
-        });
-        socket.on('error', reject);
-        socket.on('close', () => resolve());
-      }),
-    );
-  }
-  await new Promise((resolve) => setTimeout(resolve, warmupMs + durationMs));
-  sending = false;
-  await Promise.all(done);
-  return { bytes, responses, seconds: durationMs / 1000, firstResponse };
-}
-
 export const brokerFetch: Suite = {
   name: 'broker.fetch',
   description: `${consumers} consumers fetching 1 MiB at a time from the partition's tail (tail cache), ${inFlightMax} in flight each, vs ceiling.tcp`,
@@ -117,7 +59,7 @@ export const brokerFetch: Suite = {
         if (r.responses[0]?.partitionResponses[0]?.errorCode !== 0) throw new Error('prefill produce failed');
       }
       admin.close();
-      load = await runFetchLoad(broker.port, fetchFrames(), phaseMs);
+      load = await runFetchLoadInChild(broker.port, fetchFrames(), phaseMs, { consumers, inFlightMax });
     } finally {
       await broker.stop();
     }
