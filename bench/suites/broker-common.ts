@@ -38,6 +38,8 @@ const profileDir = process.env['SAMSA_BENCH_CPU_PROF'];
 export interface RunningBroker {
   port: number;
   pid: number;
+  /** The broker's data dir (under ctx.tmpDir), for a suite that deletes a phase's files. */
+  dataDir: string;
   /** Resident set size of the broker process now, in bytes. */
   rssBytes(): number;
   stop(): Promise<void>;
@@ -149,7 +151,7 @@ export function startBroker(
       if (isMessage(message) && message.type === 'listening') {
         clearTimeout(timer);
         const pid = child.pid ?? 0;
-        resolve({ port: message.port, pid, rssBytes: () => rssOf(pid), stop });
+        resolve({ port: message.port, pid, dataDir, rssBytes: () => rssOf(pid), stop });
       }
     });
     child.once('exit', (code) => {

@@ -9,7 +9,6 @@
  * its files are deleted after it. Target: each ratio ≥ 0.7.
  */
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Measurement, Suite } from '../suite.js';
 import { prepareDiskPhase } from '../disk-phase.js';
 import { runFrameLoad, type FrameLoadResult } from '../load/frame-load.js';
@@ -51,7 +50,7 @@ export const brokerProduce: Suite = {
         }));
       } finally {
         await broker.stop();
-        rmSync(join(ctx.tmpDir, label), { recursive: true, force: true });
+        rmSync(broker.dataDir, { recursive: true, force: true });
       }
       const ratio = load.requestMBps / ceiling.load.requestMBps;
       ctx.log(`${label}: broker ${load.requestMBps.toFixed(0)} MB/s, ${ceilingName} ${ceiling.load.requestMBps.toFixed(0)} MB/s (same frames): ${ratio.toFixed(2)}`);

@@ -115,7 +115,7 @@ async function main(): Promise<void> {
         prepareDiskPhase(tmpDir);
         await measure('broker', broker.port, broker.pid, frames, durationMs);
         await broker.stop();
-        rmSync(join(tmpDir, `probe-${r}`), { recursive: true, force: true });
+        rmSync(broker.dataDir, { recursive: true, force: true });
       }
     }
   } finally {
